@@ -1,0 +1,176 @@
+//! Calendar covariates (known in advance) and US federal holidays.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Duration, NaiveDate, Timelike, Weekday};
+
+use crate::panel::{Covariate, CovariateKind, CovariateValues, Role};
+use crate::time::{weekday_index, Frequency, TimeGrid};
+
+/// Holiday dates with their names. Both the actual date and the observed day off are marked,
+/// since demand moves on both (Christmas on a Sunday still empties the streets).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HolidayCalendar {
+    dates: BTreeMap<NaiveDate, String>,
+}
+
+impl HolidayCalendar {
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// US federal holidays for the years `first..=last`.
+    pub fn us_federal(first: i32, last: i32) -> Self {
+        let mut cal = HolidayCalendar::default();
+        for year in first..=last {
+            for (date, name) in us_federal_holidays(year) {
+                cal.dates.entry(date).or_insert_with(|| name.to_string());
+                let observed = match date.weekday() {
+                    Weekday::Sat => date - Duration::days(1),
+                    Weekday::Sun => date + Duration::days(1),
+                    _ => date,
+                };
+                cal.dates.entry(observed).or_insert_with(|| format!("{name} (observed)"));
+            }
+        }
+        cal
+    }
+
+    pub fn add(&mut self, date: NaiveDate, name: &str) {
+        self.dates.insert(date, name.to_string());
+    }
+
+    pub fn name(&self, date: NaiveDate) -> Option<&str> {
+        self.dates.get(&date).map(String::as_str)
+    }
+
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        self.dates.contains_key(&date)
+    }
+
+    pub fn len(&self) -> usize {
+        self.dates.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dates.is_empty()
+    }
+}
+
+fn nth_weekday(year: i32, month: u32, weekday: Weekday, n: u8) -> NaiveDate {
+    NaiveDate::from_weekday_of_month_opt(year, month, weekday, n).expect("the nth weekday exists")
+}
+
+fn last_weekday(year: i32, month: u32, weekday: Weekday) -> NaiveDate {
+    NaiveDate::from_weekday_of_month_opt(year, month, weekday, 5)
+        .unwrap_or_else(|| nth_weekday(year, month, weekday, 4))
+}
+
+/// The federal holidays of one year (5 U.S.C. 6103), on their actual dates.
+pub fn us_federal_holidays(year: i32) -> Vec<(NaiveDate, &'static str)> {
+    let d = |m, day| NaiveDate::from_ymd_opt(year, m, day).expect("valid date");
+    let mut out = vec![(d(1, 1), "New Year's Day")];
+    if year >= 1986 {
+        out.push((nth_weekday(year, 1, Weekday::Mon, 3), "Martin Luther King Jr. Day"));
+    }
+    out.push((nth_weekday(year, 2, Weekday::Mon, 3), "Washington's Birthday"));
+    out.push((last_weekday(year, 5, Weekday::Mon), "Memorial Day"));
+    if year >= 2021 {
+        out.push((d(6, 19), "Juneteenth"));
+    }
+    out.push((d(7, 4), "Independence Day"));
+    out.push((nth_weekday(year, 9, Weekday::Mon, 1), "Labor Day"));
+    out.push((nth_weekday(year, 10, Weekday::Mon, 2), "Columbus Day"));
+    out.push((d(11, 11), "Veterans Day"));
+    out.push((nth_weekday(year, 11, Weekday::Thu, 4), "Thanksgiving Day"));
+    out.push((d(12, 25), "Christmas Day"));
+    out
+}
+
+/// Calendar covariates for a grid: hour (hourly grids), day of week, day of year, month, holiday.
+pub fn calendar_covariates(grid: &TimeGrid, holidays: &HolidayCalendar) -> Vec<Covariate> {
+    let times: Vec<_> = (0..grid.len).map(|i| grid.datetime(i)).collect();
+    let known = |name: &str, kind, values: Vec<f32>| Covariate {
+        name: name.to_string(),
+        role: Role::Known,
+        kind,
+        values: CovariateValues::Shared(values),
+    };
+    let mut out = Vec::new();
+    if grid.frequency == Frequency::Hourly {
+        out.push(known(
+            "hour",
+            CovariateKind::Categorical { cardinality: 24 },
+            times.iter().map(|t| t.hour() as f32).collect(),
+        ));
+    }
+    out.push(known(
+        "day_of_week",
+        CovariateKind::Categorical { cardinality: 7 },
+        times.iter().map(|t| weekday_index(t.date()) as f32).collect(),
+    ));
+    out.push(known(
+        "day_of_year",
+        CovariateKind::Real,
+        // Centred on 0 so that the model sees a small, signed real.
+        times.iter().map(|t| (t.ordinal0() as f32 / 365.0) - 0.5).collect(),
+    ));
+    out.push(known(
+        "month",
+        CovariateKind::Categorical { cardinality: 12 },
+        times.iter().map(|t| t.month0() as f32).collect(),
+    ));
+    out.push(known(
+        "holiday",
+        CovariateKind::Categorical { cardinality: 2 },
+        times.iter().map(|t| holidays.contains(t.date()) as u8 as f32).collect(),
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        crate::time::parse_date(s).unwrap()
+    }
+
+    #[test]
+    fn federal_holidays_match_the_published_dates() {
+        // Published OPM dates for 2023 and 2024.
+        let cal = HolidayCalendar::us_federal(2023, 2024);
+        for date in [
+            "2023-01-02", "2023-01-16", "2023-02-20", "2023-05-29", "2023-06-19", "2023-07-04",
+            "2023-09-04", "2023-10-09", "2023-11-10", "2023-11-23", "2023-12-25", "2024-01-01",
+            "2024-01-15", "2024-02-19", "2024-05-27", "2024-06-19", "2024-07-04", "2024-09-02",
+            "2024-10-14", "2024-11-11", "2024-11-28", "2024-12-25",
+        ] {
+            assert!(cal.contains(d(date)), "{date} should be a holiday");
+        }
+        assert_eq!(cal.name(d("2023-11-23")), Some("Thanksgiving Day"));
+        // Jan 1 2023 was a Sunday: both it and Monday Jan 2 are marked.
+        assert!(cal.contains(d("2023-01-01")));
+        assert!(!cal.contains(d("2023-11-24")));
+        assert!(!HolidayCalendar::us_federal(2020, 2020).contains(d("2020-06-19")));
+    }
+
+    #[test]
+    fn calendar_features_line_up_with_the_grid() {
+        let grid = TimeGrid::from_days(d("2024-12-24"), d("2024-12-26"), Frequency::Hourly);
+        let cov = calendar_covariates(&grid, &HolidayCalendar::us_federal(2024, 2024));
+        let get = |n: &str| match &cov.iter().find(|c| c.name == n).unwrap().values {
+            CovariateValues::Shared(v) => v.clone(),
+            _ => unreachable!(),
+        };
+        assert_eq!(get("hour")[..3], [0.0, 1.0, 2.0]);
+        assert_eq!(get("hour")[47], 23.0);
+        // 2024-12-24 is a Tuesday (1), Christmas a Wednesday (2).
+        assert_eq!(get("day_of_week")[0], 1.0);
+        assert_eq!(get("day_of_week")[24], 2.0);
+        assert_eq!(get("holiday")[23], 0.0);
+        assert_eq!(get("holiday")[24], 1.0);
+        assert_eq!(get("holiday")[48], 0.0);
+        assert_eq!(get("month")[0], 11.0);
+    }
+}

@@ -1,0 +1,327 @@
+//! Encoder/decoder windows over all series for a global model, and the batches built from them.
+//!
+//! Windows are never stored: every series shares one regular grid, so window `i` is computed
+//! from its index (series, then position). Memory is the panel plus one batch, whatever the
+//! number of windows (the RAM blow-ups of PF#1038/#1322 came from materialized windows).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DataError, Result};
+use crate::panel::{CovariateKind, Panel, Role};
+use crate::scale::{TargetScaler, TargetTransform};
+use crate::vocab::Vocabulary;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowSpec {
+    pub encoder_length: usize,
+    /// Shorter encoders (down to this) let the first periods of a series be forecast too.
+    pub min_encoder_length: usize,
+    pub horizon: usize,
+    /// Distance between consecutive training windows of one series.
+    pub stride: usize,
+}
+
+/// Time-based split: periods `0..train_end` train, `train_end..val_end` validation, the rest test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeSplit {
+    pub train_end: usize,
+    pub val_end: usize,
+    pub len: usize,
+}
+
+impl TimeSplit {
+    /// The last `test` periods are the test part and the `validation` periods before them the
+    /// validation part.
+    pub fn from_tail(len: usize, validation: usize, test: usize) -> Result<Self> {
+        if validation + test >= len {
+            return Err(DataError::config(
+                "split",
+                format!("validation ({validation}) + test ({test}) periods leave nothing to train on in {len} periods"),
+            ));
+        }
+        Ok(TimeSplit {
+            train_end: len - validation - test,
+            val_end: len - test,
+            len,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Train,
+    Validation,
+    Test,
+}
+
+/// One window: the decoder covers `decoder_start..decoder_start + horizon`, the encoder the
+/// `encoder_length` periods before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub series: usize,
+    pub decoder_start: usize,
+    pub encoder_length: usize,
+}
+
+/// The windows of one part of the split, computed on demand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Windows {
+    n_series: usize,
+    first_decoder: usize,
+    per_series: usize,
+    stride: usize,
+    spec: WindowSpec,
+}
+
+impl Windows {
+    pub fn new(n_series: usize, spec: WindowSpec, split: TimeSplit, part: Part) -> Result<Self> {
+        if spec.horizon == 0 || spec.encoder_length == 0 || spec.stride == 0 {
+            return Err(DataError::config("model", "encoder_length, horizon and stride must be at least 1"));
+        }
+        if spec.min_encoder_length == 0 || spec.min_encoder_length > spec.encoder_length {
+            return Err(DataError::config("model.min_encoder_length", "must be in 1..=encoder_length"));
+        }
+        let (lo, hi, stride) = match part {
+            // Training decoders may start once the shortest encoder fits.
+            Part::Train => (spec.min_encoder_length, split.train_end, spec.stride),
+            // Evaluation windows are laid end to end over their part.
+            Part::Validation => (split.train_end.max(spec.min_encoder_length), split.val_end, spec.horizon),
+            Part::Test => (split.val_end.max(spec.min_encoder_length), split.len, spec.horizon),
+        };
+        let per_series = if hi >= lo + spec.horizon { (hi - lo - spec.horizon) / stride + 1 } else { 0 };
+        Ok(Windows {
+            n_series,
+            first_decoder: lo,
+            per_series,
+            stride,
+            spec,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.n_series * self.per_series
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn per_series(&self) -> usize {
+        self.per_series
+    }
+
+    pub fn get(&self, i: usize) -> Window {
+        assert!(i < self.len(), "window {i} of {}", self.len());
+        let series = i / self.per_series;
+        let decoder_start = self.first_decoder + (i % self.per_series) * self.stride;
+        Window {
+            series,
+            decoder_start,
+            encoder_length: self.spec.encoder_length.min(decoder_start),
+        }
+    }
+}
+
+/// How each panel column enters the model, with vocabularies fitted once over all series.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeatureLayout {
+    /// Static categoricals: `series_id` first, then the panel's statics.
+    pub static_categoricals: Vec<Vocabulary>,
+    /// Static reals: the target's per-series centre and scale.
+    pub static_reals: Vec<String>,
+    /// Known categoricals (calendar) with their cardinalities.
+    pub known_categoricals: Vec<(String, usize)>,
+    /// Known reals; `relative_time_idx` (position relative to the forecast origin) is added last.
+    pub known_reals: Vec<String>,
+    /// Observed reals; the scaled target is always the first.
+    pub observed_reals: Vec<String>,
+}
+
+pub const RELATIVE_TIME: &str = "relative_time_idx";
+
+impl FeatureLayout {
+    pub fn fit(panel: &Panel) -> Self {
+        let mut statics = vec![Vocabulary::fit("series_id", panel.series.iter().map(String::as_str))];
+        statics.extend(
+            panel
+                .statics
+                .iter()
+                .map(|s| Vocabulary::fit(&s.name, s.values.iter().map(String::as_str))),
+        );
+        let pick = |role: Role, categorical: bool| -> Vec<&crate::panel::Covariate> {
+            panel
+                .covariates
+                .iter()
+                .filter(|c| c.role == role && matches!(c.kind, CovariateKind::Categorical { .. }) == categorical)
+                .collect()
+        };
+        let mut known_reals: Vec<String> = pick(Role::Known, false).iter().map(|c| c.name.clone()).collect();
+        known_reals.push(RELATIVE_TIME.to_string());
+        let mut observed_reals = vec![panel.target_name.clone()];
+        observed_reals.extend(pick(Role::Observed, false).iter().map(|c| c.name.clone()));
+        FeatureLayout {
+            static_categoricals: statics,
+            static_reals: vec!["target_center".into(), "target_scale".into()],
+            known_categoricals: pick(Role::Known, true)
+                .iter()
+                .chain(pick(Role::Observed, true).iter())
+                .map(|c| match c.kind {
+                    CovariateKind::Categorical { cardinality } => (c.name.clone(), cardinality),
+                    CovariateKind::Real => unreachable!("filtered to categoricals"),
+                })
+                .collect(),
+            known_reals,
+            observed_reals,
+        }
+    }
+}
+
+/// A batch in flat row-major arrays, ready to become tensors. The encoder is right-padded:
+/// sample `b` has valid encoder steps `0..encoder_lengths[b]`, then zeros.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Batch {
+    pub size: usize,
+    pub encoder_length: usize,
+    pub horizon: usize,
+    pub windows: Vec<Window>,
+    pub encoder_lengths: Vec<usize>,
+    /// `[size, n_static_categoricals]` codes.
+    pub static_categoricals: Vec<i64>,
+    /// `[size, n_static_reals]`.
+    pub static_reals: Vec<f32>,
+    /// `[size, encoder_length, n_known_categoricals]` and `[size, horizon, ...]`.
+    pub encoder_categoricals: Vec<i64>,
+    pub decoder_categoricals: Vec<i64>,
+    /// `[size, encoder_length, n_known_reals + n_observed_reals]`.
+    pub encoder_reals: Vec<f32>,
+    /// `[size, horizon, n_known_reals]`.
+    pub decoder_reals: Vec<f32>,
+    /// Scaled target to predict, `[size, horizon]`.
+    pub target: Vec<f32>,
+}
+
+/// A panel with its split, scaler and layout: the source of every batch.
+pub struct WindowDataset<'a> {
+    pub panel: &'a Panel,
+    pub spec: WindowSpec,
+    pub split: TimeSplit,
+    pub scaler: TargetScaler,
+    pub layout: FeatureLayout,
+}
+
+impl<'a> WindowDataset<'a> {
+    pub fn new(panel: &'a Panel, spec: WindowSpec, split: TimeSplit, transform: TargetTransform) -> Result<Self> {
+        if split.len != panel.len() {
+            return Err(DataError::Invalid(format!("split is for {} periods, the panel has {}", split.len, panel.len())));
+        }
+        let required = spec.min_encoder_length + spec.horizon;
+        if split.train_end < required {
+            return Err(DataError::SeriesTooShort {
+                series: panel.series.first().cloned().unwrap_or_default(),
+                length: split.train_end,
+                required,
+                hint: format!(
+                    " in its training part (all {} series share the {}-period grid, {} of them held out for validation and test); use a longer date range, a shorter encoder or horizon, or fewer held-out periods",
+                    panel.n_series(),
+                    panel.len(),
+                    panel.len() - split.train_end
+                ),
+            });
+        }
+        for (part, name) in [(Part::Validation, "validation"), (Part::Test, "test")] {
+            let periods = match part {
+                Part::Validation => split.val_end - split.train_end,
+                _ => split.len - split.val_end,
+            };
+            if periods > 0 && periods < spec.horizon {
+                return Err(DataError::config(
+                    format!("split.{name}_periods"),
+                    format!("{periods} periods cannot hold one horizon of {}", spec.horizon),
+                ));
+            }
+        }
+        Ok(WindowDataset {
+            panel,
+            spec,
+            split,
+            scaler: TargetScaler::fit(panel, transform, split.train_end)?,
+            layout: FeatureLayout::fit(panel),
+        })
+    }
+
+    pub fn windows(&self, part: Part) -> Result<Windows> {
+        Windows::new(self.panel.n_series(), self.spec, self.split, part)
+    }
+
+    /// Gathers the given windows into one batch.
+    pub fn batch(&self, windows: &[Window]) -> Batch {
+        let p = self.panel;
+        let len = p.len();
+        let (e_max, h) = (self.spec.encoder_length, self.spec.horizon);
+        let lay = &self.layout;
+        let cov = |name: &str| p.covariate(name).expect("layout names panel covariates");
+        let known_cats: Vec<_> = lay.known_categoricals.iter().map(|(n, _)| cov(n)).collect();
+        let known_reals: Vec<_> = lay.known_reals.iter().filter(|n| *n != RELATIVE_TIME).map(|n| cov(n)).collect();
+        let observed: Vec<_> = lay.observed_reals[1..].iter().map(|n| cov(n)).collect();
+        let n_enc_reals = lay.known_reals.len() + lay.observed_reals.len();
+        let mut b = Batch {
+            size: windows.len(),
+            encoder_length: e_max,
+            horizon: h,
+            windows: windows.to_vec(),
+            ..Batch::default()
+        };
+        b.encoder_categoricals = vec![0; windows.len() * e_max * known_cats.len()];
+        b.encoder_reals = vec![0.0; windows.len() * e_max * n_enc_reals];
+        for (i, w) in windows.iter().enumerate() {
+            let s = w.series;
+            b.encoder_lengths.push(w.encoder_length);
+            b.static_categoricals.push(lay.static_categoricals[0].code(&p.series[s]) as i64);
+            for (voc, st) in lay.static_categoricals[1..].iter().zip(&p.statics) {
+                b.static_categoricals.push(voc.code(&st.values[s]) as i64);
+            }
+            let sc = self.scaler.series[s];
+            b.static_reals.extend([sc.center as f32, sc.scale as f32]);
+            let origin = w.decoder_start as i64;
+            let enc_from = w.decoder_start - w.encoder_length;
+            for (k, t) in (enc_from..w.decoder_start).enumerate() {
+                let cat_row = (i * e_max + k) * known_cats.len();
+                for (j, c) in known_cats.iter().enumerate() {
+                    b.encoder_categoricals[cat_row + j] = c.value(s, t, len) as i64;
+                }
+                let row = &mut b.encoder_reals[(i * e_max + k) * n_enc_reals..(i * e_max + k + 1) * n_enc_reals];
+                let mut j = 0;
+                for c in &known_reals {
+                    row[j] = c.value(s, t, len);
+                    j += 1;
+                }
+                row[j] = relative_time(t as i64 - origin, e_max);
+                j += 1;
+                row[j] = self.scaler.scale(s, p.values(s)[t]);
+                j += 1;
+                for c in &observed {
+                    row[j] = c.value(s, t, len);
+                    j += 1;
+                }
+            }
+            for t in w.decoder_start..w.decoder_start + h {
+                for c in &known_cats {
+                    b.decoder_categoricals.push(c.value(s, t, len) as i64);
+                }
+                for c in &known_reals {
+                    b.decoder_reals.push(c.value(s, t, len));
+                }
+                b.decoder_reals.push(relative_time(t as i64 - origin, e_max));
+                b.target.push(self.scaler.scale(s, p.values(s)[t]));
+            }
+        }
+        b
+    }
+}
+
+/// Position relative to the forecast origin, scaled by the encoder length (PF's
+/// `relative_time_idx`): -1 at the first full-encoder step, 0 at the first forecast step.
+fn relative_time(offset: i64, encoder_length: usize) -> f32 {
+    offset as f32 / encoder_length as f32
+}

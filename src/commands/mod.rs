@@ -1,0 +1,4 @@
+pub mod aggregate;
+pub mod prepare;
+pub mod run;
+pub mod synth_trips;

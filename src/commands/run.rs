@@ -1,0 +1,90 @@
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use fusecast_data::panel::{CovariateKind, Role};
+use fusecast_data::prepare::Prepared;
+use fusecast_data::window::{Part, TimeSplit, WindowDataset, WindowSpec};
+use serde_json::json;
+
+use crate::commands::prepare::prepare_data;
+use crate::config::Config;
+use crate::progress::Progress;
+
+pub fn run(config: &Path, name: Option<String>, progress: &Progress) -> Result<()> {
+    let mut loaded = Config::load(config)?;
+    if let Some(n) = name {
+        loaded.config.run.name = n;
+    }
+    let c = &loaded.config;
+    let prepared = prepare_data(&loaded, progress)?;
+    let panel = &prepared.panel;
+    let w = &c.windows;
+    let spec = WindowSpec {
+        encoder_length: w.encoder_length,
+        min_encoder_length: w.min_encoder_length.unwrap_or(w.encoder_length),
+        horizon: w.horizon,
+        stride: w.stride,
+    };
+    let split = TimeSplit::from_tail(panel.len(), w.validation_periods, w.test_periods)?;
+    let dataset = WindowDataset::new(panel, spec, split, w.target_transform)?;
+    let counts = [Part::Train, Part::Validation, Part::Test]
+        .map(|p| dataset.windows(p).map(|w| w.len()))
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    progress.note(&format!(
+        "windows: {} train, {} validation, {} test (encoder {}, horizon {}, stride {})",
+        counts[0], counts[1], counts[2], spec.encoder_length, spec.horizon, spec.stride
+    ));
+
+    let dir = c.run.output_dir.join(&c.run.name);
+    progress.stage("writing the run directory", || write_run_dir(&dir, c, &prepared, &dataset, &counts))?;
+    println!("data stage done: {}", panel.summary());
+    println!("run directory: {}", dir.display());
+    println!("The model and training stages are not built yet: this run stops after data preparation.");
+    Ok(())
+}
+
+fn write_run_dir(dir: &PathBuf, c: &Config, prepared: &Prepared, dataset: &WindowDataset, counts: &[usize]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+    };
+    write("config.toml", c.resolved_toml()?)?;
+    let panel = &prepared.panel;
+    let covariates: Vec<_> = panel
+        .covariates
+        .iter()
+        .map(|cv| {
+            json!({
+                "name": cv.name,
+                "role": match cv.role { Role::Known => "known", Role::Observed => "observed" },
+                "kind": match cv.kind {
+                    CovariateKind::Real => json!("real"),
+                    CovariateKind::Categorical { cardinality } => json!({ "categorical": cardinality }),
+                },
+            })
+        })
+        .collect();
+    let data = json!({
+        "fingerprint": panel.fingerprint(),
+        "target": panel.target_name,
+        "grid": panel.grid,
+        "series": panel.series,
+        "covariates": covariates,
+        "layout": dataset.layout,
+        "scaler": dataset.scaler,
+        "split": dataset.split,
+        "windows": { "train": counts[0], "validation": counts[1], "test": counts[2] },
+        "ingest": prepared.ingest,
+        "clusters": prepared.clustering.report,
+    });
+    write("data.json", serde_json::to_string_pretty(&data)?)?;
+    let mut clusters = String::from("series_id,cluster\n");
+    for (s, k) in panel.series.iter().zip(&prepared.clustering.assignment) {
+        clusters.push_str(&format!("{s},{k}\n"));
+    }
+    write("clusters.csv", clusters)?;
+    panel.write(&dir.join("panel.parquet"))?;
+    Ok(())
+}

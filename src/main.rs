@@ -1,0 +1,60 @@
+//! `fusecast`: global deep-learning forecasting from one TOML config.
+
+mod commands;
+mod config;
+mod progress;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "fusecast", version, about = "Global forecasting of many related series: data, TFT, baselines, evaluation")]
+struct Cli {
+    /// No progress output, only results and errors.
+    #[arg(long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the job a config describes (today: the data stage, written to the run directory).
+    Run {
+        config: PathBuf,
+        /// Overrides run.name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Prepare the panel a config describes and write it as a long table (parquet or CSV).
+    Prepare {
+        config: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Aggregate trip files (TLC or any event table) to a panel and report the throughput.
+    Aggregate(commands::aggregate::Args),
+    /// Write trip-level parquet files (TLC yellow 2023+ schema) from the synthetic city.
+    SynthTrips(commands::synth_trips::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let progress = progress::Progress::new(cli.quiet);
+    let result = match cli.command {
+        Command::Run { config, name } => commands::run::run(&config, name, &progress),
+        Command::Prepare { config, out } => commands::prepare::run(&config, &out, &progress),
+        Command::Aggregate(args) => commands::aggregate::run(args, &progress),
+        Command::SynthTrips(args) => commands::synth_trips::run(args, &progress),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            progress.clear();
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
