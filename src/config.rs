@@ -42,17 +42,15 @@ pub struct LoadedConfig {
 
 impl Config {
     pub fn load(path: &Path) -> Result<LoadedConfig> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config {}", path.display()))?;
         let config = Self::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let base = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        Ok(LoadedConfig {
-            config,
-            base,
-        })
+        Ok(LoadedConfig { config, base })
     }
 
     pub fn parse(text: &str) -> std::result::Result<Self, toml::de::Error> {
@@ -71,18 +69,27 @@ mod tests {
 
     #[test]
     fn unknown_keys_name_the_key_and_line() {
-        let err = Config::parse("[data]\nsource = \"synthetic\"\nfrequncy = \"1d\"\n").unwrap_err().to_string();
+        let err = Config::parse("[data]\nsource = \"synthetic\"\nfrequncy = \"1d\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("frequncy"), "{err}");
         assert!(err.contains("line 3"), "{err}");
-        let err = Config::parse("[windows]\nhorizon = 7\n[modle]\n").unwrap_err().to_string();
+        let err = Config::parse("[windows]\nhorizon = 7\n[modle]\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("modle"), "{err}");
-        let err = Config::parse("[data]\nfrequency = \"1w\"\n").unwrap_err().to_string();
+        let err = Config::parse("[data]\nfrequency = \"1w\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("1w"), "{err}");
     }
 
     #[test]
     fn resolved_config_round_trips() {
-        let c = Config::parse("[data]\nfrequency = \"1h\"\n[clusters]\nmethod = \"kmeans-profile\"\nk = 3\n").unwrap();
+        let c = Config::parse(
+            "[data]\nfrequency = \"1h\"\n[clusters]\nmethod = \"kmeans-profile\"\nk = 3\n",
+        )
+        .unwrap();
         let again = Config::parse(&c.resolved_toml().unwrap()).unwrap();
         assert_eq!(c, again);
     }

@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "fusecast", version, about = "Global forecasting of many related series: data, TFT, baselines, evaluation")]
+#[command(
+    name = "fusecast",
+    version,
+    about = "Global forecasting of many related series: data, TFT, baselines, evaluation"
+)]
 struct Cli {
     /// No progress output, only results and errors.
     #[arg(long, global = true)]

@@ -25,18 +25,27 @@ fn fusecast(cwd: &Path, args: &[&str]) -> (bool, String, String) {
 fn quickstart_writes_a_complete_run_directory() {
     let dir = tempfile::tempdir().unwrap();
     let config = root().join("configs/quickstart.toml");
-    let (ok, stdout, stderr) = fusecast(dir.path(), &["run", config.to_str().unwrap(), "--name", "t1"]);
+    let (ok, stdout, stderr) = fusecast(
+        dir.path(),
+        &["run", config.to_str().unwrap(), "--name", "t1"],
+    );
     assert!(ok, "{stderr}");
     assert!(stdout.contains("263 series"), "{stdout}");
     let run = dir.path().join("runs/t1");
     for f in ["config.toml", "data.json", "clusters.csv", "panel.parquet"] {
         assert!(run.join(f).exists(), "{f} missing");
     }
-    let data: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("data.json")).unwrap()).unwrap();
+    let data: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("data.json")).unwrap()).unwrap();
     assert_eq!(data["series"].as_array().unwrap().len(), 263);
     assert_eq!(data["grid"]["len"], 730);
     assert_eq!(data["clusters"]["sizes"].as_array().unwrap().len(), 2);
-    let sizes: u64 = data["clusters"]["sizes"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).sum();
+    let sizes: u64 = data["clusters"]["sizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
     assert_eq!(sizes, 263);
     assert_eq!(data["scaler"]["series"].as_array().unwrap().len(), 263);
     // 730 days - 56 held out = 674 training periods; decoders start at 56 -> 674 - 14 - 56 + 1 each.
@@ -45,13 +54,29 @@ fn quickstart_writes_a_complete_run_directory() {
     assert_eq!(clusters.lines().count(), 264);
     // The resolved config is a valid config that names every section.
     let resolved = std::fs::read_to_string(run.join("config.toml")).unwrap();
-    for section in ["[run]", "[data]", "[data.synthetic]", "[features]", "[clusters]", "[windows]"] {
-        assert!(resolved.contains(section), "{section} missing from\n{resolved}");
+    for section in [
+        "[run]",
+        "[data]",
+        "[data.synthetic]",
+        "[features]",
+        "[clusters]",
+        "[windows]",
+    ] {
+        assert!(
+            resolved.contains(section),
+            "{section} missing from\n{resolved}"
+        );
     }
     // Same config, same data: the fingerprint is reproducible.
-    let (ok, _, stderr) = fusecast(dir.path(), &["run", config.to_str().unwrap(), "--name", "t2"]);
+    let (ok, _, stderr) = fusecast(
+        dir.path(),
+        &["run", config.to_str().unwrap(), "--name", "t2"],
+    );
     assert!(ok, "{stderr}");
-    let again: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("runs/t2/data.json")).unwrap()).unwrap();
+    let again: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("runs/t2/data.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(data["fingerprint"], again["fingerprint"]);
 }
 
@@ -59,10 +84,17 @@ fn quickstart_writes_a_complete_run_directory() {
 fn unknown_config_keys_fail_with_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("typo.toml");
-    std::fs::write(&config, "[data]\nsource = \"synthetic\"\nfrequncy = \"1d\"\n").unwrap();
+    std::fs::write(
+        &config,
+        "[data]\nsource = \"synthetic\"\nfrequncy = \"1d\"\n",
+    )
+    .unwrap();
     let (ok, _, stderr) = fusecast(dir.path(), &["run", config.to_str().unwrap()]);
     assert!(!ok);
-    assert!(stderr.contains("typo.toml") && stderr.contains("frequncy") && stderr.contains("line 3"), "{stderr}");
+    assert!(
+        stderr.contains("typo.toml") && stderr.contains("frequncy") && stderr.contains("line 3"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -70,11 +102,23 @@ fn real_trip_configs_prepare() {
     let dir = tempfile::tempdir().unwrap();
     for (config, series) in [("taxi_daily.toml", 265), ("flights_daily.toml", 105)] {
         let out = dir.path().join(format!("{config}.csv"));
-        let (ok, stdout, stderr) = fusecast(dir.path(), &["prepare", root().join("configs").join(config).to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        let (ok, stdout, stderr) = fusecast(
+            dir.path(),
+            &[
+                "prepare",
+                root().join("configs").join(config).to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
         assert!(ok, "{config}: {stderr}");
         assert!(stdout.contains("wrote"), "{stdout}");
         let text = std::fs::read_to_string(&out).unwrap();
-        let ids: std::collections::HashSet<&str> = text.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+        let ids: std::collections::HashSet<&str> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap())
+            .collect();
         assert_eq!(ids.len(), series, "{config}");
     }
 }

@@ -43,10 +43,14 @@ pub struct Args {
 }
 
 pub fn run(args: Args, progress: &Progress) -> Result<()> {
-    let frequency = Frequency::parse(&args.frequency).ok_or_else(|| anyhow::anyhow!("--frequency: use 1h or 1d"))?;
+    let frequency = Frequency::parse(&args.frequency)
+        .ok_or_else(|| anyhow::anyhow!("--frequency: use 1h or 1d"))?;
     let date = |s: &Option<String>, flag: &str| -> Result<_> {
         s.as_deref()
-            .map(|v| parse_date(v).ok_or_else(|| anyhow::anyhow!("--{flag}: {v:?} is not a date YYYY-MM-DD")))
+            .map(|v| {
+                parse_date(v)
+                    .ok_or_else(|| anyhow::anyhow!("--{flag}: {v:?} is not a date YYYY-MM-DD"))
+            })
             .transpose()
     };
     let keys = if args.labels {
@@ -55,7 +59,11 @@ pub fn run(args: Args, progress: &Progress) -> Result<()> {
         SeriesKeys::Zones {
             lookup: ZoneLookup::builtin(),
             only: None,
-            unknown: if args.drop_unknown_zones { UnknownZones::Drop } else { UnknownZones::Error },
+            unknown: if args.drop_unknown_zones {
+                UnknownZones::Drop
+            } else {
+                UnknownZones::Error
+            },
         }
     };
     let opts = TripOptions {
@@ -67,7 +75,8 @@ pub fn run(args: Args, progress: &Progress) -> Result<()> {
         start: date(&args.start, "start")?,
         end: date(&args.end, "end")?,
         keys,
-        timezone: parse_timezone(&args.timezone).ok_or_else(|| anyhow::anyhow!("--timezone: unknown zone {:?}", args.timezone))?,
+        timezone: parse_timezone(&args.timezone)
+            .ok_or_else(|| anyhow::anyhow!("--timezone: unknown zone {:?}", args.timezone))?,
     };
     let t0 = Instant::now();
     let agg = progress.stage("aggregating", || aggregate(&opts))?;

@@ -37,14 +37,24 @@ pub fn run(config: &Path, name: Option<String>, progress: &Progress) -> Result<(
     ));
 
     let dir = c.run.output_dir.join(&c.run.name);
-    progress.stage("writing the run directory", || write_run_dir(&dir, c, &prepared, &dataset, &counts))?;
+    progress.stage("writing the run directory", || {
+        write_run_dir(&dir, c, &prepared, &dataset, &counts)
+    })?;
     println!("data stage done: {}", panel.summary());
     println!("run directory: {}", dir.display());
-    println!("The model and training stages are not built yet: this run stops after data preparation.");
+    println!(
+        "The model and training stages are not built yet: this run stops after data preparation."
+    );
     Ok(())
 }
 
-fn write_run_dir(dir: &PathBuf, c: &Config, prepared: &Prepared, dataset: &WindowDataset, counts: &[usize]) -> Result<()> {
+fn write_run_dir(
+    dir: &PathBuf,
+    c: &Config,
+    prepared: &Prepared,
+    dataset: &WindowDataset,
+    counts: &[usize],
+) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let write = |name: &str, text: String| {
         let path = dir.join(name);

@@ -38,6 +38,11 @@ pub fn run(args: Args, progress: &Progress) -> Result<()> {
         ..SynthConfig::default()
     };
     let written = progress.stage("writing trips", || write_trips(&cfg, &args.out))?;
-    println!("wrote {} trips to {} file(s) in {}", written.trips, written.files.len(), args.out.display());
+    println!(
+        "wrote {} trips to {} file(s) in {}",
+        written.trips,
+        written.files.len(),
+        args.out.display()
+    );
     Ok(())
 }

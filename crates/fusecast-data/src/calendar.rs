@@ -30,7 +30,9 @@ impl HolidayCalendar {
                     Weekday::Sun => date + Duration::days(1),
                     _ => date,
                 };
-                cal.dates.entry(observed).or_insert_with(|| format!("{name} (observed)"));
+                cal.dates
+                    .entry(observed)
+                    .or_insert_with(|| format!("{name} (observed)"));
             }
         }
         cal
@@ -71,9 +73,15 @@ pub fn us_federal_holidays(year: i32) -> Vec<(NaiveDate, &'static str)> {
     let d = |m, day| NaiveDate::from_ymd_opt(year, m, day).expect("valid date");
     let mut out = vec![(d(1, 1), "New Year's Day")];
     if year >= 1986 {
-        out.push((nth_weekday(year, 1, Weekday::Mon, 3), "Martin Luther King Jr. Day"));
+        out.push((
+            nth_weekday(year, 1, Weekday::Mon, 3),
+            "Martin Luther King Jr. Day",
+        ));
     }
-    out.push((nth_weekday(year, 2, Weekday::Mon, 3), "Washington's Birthday"));
+    out.push((
+        nth_weekday(year, 2, Weekday::Mon, 3),
+        "Washington's Birthday",
+    ));
     out.push((last_weekday(year, 5, Weekday::Mon), "Memorial Day"));
     if year >= 2021 {
         out.push((d(6, 19), "Juneteenth"));
@@ -107,13 +115,19 @@ pub fn calendar_covariates(grid: &TimeGrid, holidays: &HolidayCalendar) -> Vec<C
     out.push(known(
         "day_of_week",
         CovariateKind::Categorical { cardinality: 7 },
-        times.iter().map(|t| weekday_index(t.date()) as f32).collect(),
+        times
+            .iter()
+            .map(|t| weekday_index(t.date()) as f32)
+            .collect(),
     ));
     out.push(known(
         "day_of_year",
         CovariateKind::Real,
         // Centred on 0 so that the model sees a small, signed real.
-        times.iter().map(|t| (t.ordinal0() as f32 / 365.0) - 0.5).collect(),
+        times
+            .iter()
+            .map(|t| (t.ordinal0() as f32 / 365.0) - 0.5)
+            .collect(),
     ));
     out.push(known(
         "month",
@@ -123,7 +137,10 @@ pub fn calendar_covariates(grid: &TimeGrid, holidays: &HolidayCalendar) -> Vec<C
     out.push(known(
         "holiday",
         CovariateKind::Categorical { cardinality: 2 },
-        times.iter().map(|t| holidays.contains(t.date()) as u8 as f32).collect(),
+        times
+            .iter()
+            .map(|t| holidays.contains(t.date()) as u8 as f32)
+            .collect(),
     ));
     out
 }
@@ -141,10 +158,28 @@ mod tests {
         // Published OPM dates for 2023 and 2024.
         let cal = HolidayCalendar::us_federal(2023, 2024);
         for date in [
-            "2023-01-02", "2023-01-16", "2023-02-20", "2023-05-29", "2023-06-19", "2023-07-04",
-            "2023-09-04", "2023-10-09", "2023-11-10", "2023-11-23", "2023-12-25", "2024-01-01",
-            "2024-01-15", "2024-02-19", "2024-05-27", "2024-06-19", "2024-07-04", "2024-09-02",
-            "2024-10-14", "2024-11-11", "2024-11-28", "2024-12-25",
+            "2023-01-02",
+            "2023-01-16",
+            "2023-02-20",
+            "2023-05-29",
+            "2023-06-19",
+            "2023-07-04",
+            "2023-09-04",
+            "2023-10-09",
+            "2023-11-10",
+            "2023-11-23",
+            "2023-12-25",
+            "2024-01-01",
+            "2024-01-15",
+            "2024-02-19",
+            "2024-05-27",
+            "2024-06-19",
+            "2024-07-04",
+            "2024-09-02",
+            "2024-10-14",
+            "2024-11-11",
+            "2024-11-28",
+            "2024-12-25",
         ] {
             assert!(cal.contains(d(date)), "{date} should be a holiday");
         }

@@ -33,7 +33,10 @@ pub struct ClusterReport {
 
 impl ClusterReport {
     pub fn table(&self) -> String {
-        let mut s = format!("clusters ({}):\n  cluster   series   spread (rms)\n", self.method);
+        let mut s = format!(
+            "clusters ({}):\n  cluster   series   spread (rms)\n",
+            self.method
+        );
         for (i, (n, sp)) in self.sizes.iter().zip(&self.spread).enumerate() {
             s.push_str(&format!("  {i:>7} {n:>8} {sp:>14.4}\n"));
         }
@@ -42,25 +45,49 @@ impl ClusterReport {
     }
 }
 
-/// Each series' mean level per period of the week (7 daily values or 168 hourly), divided by
-/// the series' overall mean so that clusters group shapes, not volumes. Periods are aligned on
-/// the calendar (Monday 00:00 first), not on the first timestamp of the panel.
-pub fn weekly_profiles(panel: &Panel) -> Vec<Vec<f64>> {
-    let per_week = panel.grid.frequency.periods_per_week();
+/// The seasonal cycle a profile averages over.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileKind {
+    /// Day of week (daily data) or hour of week (hourly data).
+    #[default]
+    Weekly,
+    /// Hour of day (hourly data only).
+    Daily,
+}
+
+/// Each series' mean level per period of the cycle (7 or 168 values for a week, 24 for a day),
+/// divided by the series' overall mean so that clusters group shapes, not volumes. Periods are
+/// aligned on the calendar (Monday 00:00 first), not on the first timestamp of the panel.
+pub fn profiles(panel: &Panel, kind: ProfileKind) -> Result<Vec<Vec<f64>>> {
+    let cycle = match (kind, panel.grid.frequency) {
+        (ProfileKind::Weekly, f) => f.periods_per_week(),
+        (ProfileKind::Daily, crate::time::Frequency::Hourly) => 24,
+        (ProfileKind::Daily, f) => {
+            return Err(DataError::config(
+                "clusters.profile",
+                format!("a daily profile needs hourly data, the panel is {f}"),
+            ))
+        }
+    };
     let step = panel.grid.frequency.step_seconds();
     // 1970-01-01 was a Thursday: Monday 00:00 is 3 days before it.
     let monday = -3 * crate::time::SECONDS_PER_DAY;
-    let phase = |t: usize| ((panel.grid.timestamp(t) - monday).div_euclid(step) as usize) % per_week;
-    (0..panel.n_series())
+    let phase = |t: usize| ((panel.grid.timestamp(t) - monday).div_euclid(step) as usize) % cycle;
+    Ok((0..panel.n_series())
         .map(|s| {
-            let mut sum = vec![0.0; per_week];
-            let mut count = vec![0usize; per_week];
+            let mut sum = vec![0.0; cycle];
+            let mut count = vec![0usize; cycle];
             for (t, v) in panel.values(s).iter().enumerate() {
                 sum[phase(t)] += v;
                 count[phase(t)] += 1;
             }
-            let mut profile: Vec<f64> = sum.iter().zip(&count).map(|(s, n)| s / (*n).max(1) as f64).collect();
-            let mean = profile.iter().sum::<f64>() / per_week as f64;
+            let mut profile: Vec<f64> = sum
+                .iter()
+                .zip(&count)
+                .map(|(s, n)| s / (*n).max(1) as f64)
+                .collect();
+            let mean = profile.iter().sum::<f64>() / cycle as f64;
             if mean.abs() > 0.0 {
                 profile.iter_mut().for_each(|v| *v /= mean);
             } else {
@@ -69,7 +96,12 @@ pub fn weekly_profiles(panel: &Panel) -> Vec<Vec<f64>> {
             }
             profile
         })
-        .collect()
+        .collect())
+}
+
+/// The weekly profiles (see [`profiles`]).
+pub fn weekly_profiles(panel: &Panel) -> Vec<Vec<f64>> {
+    profiles(panel, ProfileKind::Weekly).expect("a weekly profile exists at every frequency")
 }
 
 fn dist2(a: &[f64], b: &[f64]) -> f64 {
@@ -84,7 +116,10 @@ pub fn kmeans(points: &[Vec<f64>], k: usize, seed: u64, restarts: usize) -> Resu
         return Err(DataError::config("clusters.k", "k must be at least 1"));
     }
     if k > n {
-        return Err(DataError::config("clusters.k", format!("k = {k} but there are only {n} series")));
+        return Err(DataError::config(
+            "clusters.k",
+            format!("k = {k} but there are only {n} series"),
+        ));
     }
     let mut rng = StdRng::seed_from_u64(seed);
     let mut best: Option<(f64, Vec<usize>)> = None;
@@ -105,7 +140,11 @@ pub fn kmeans(points: &[Vec<f64>], k: usize, seed: u64, restarts: usize) -> Resu
             }
             centroids = centroids_of(points, &assignment, k, &centroids);
         }
-        let inertia: f64 = points.iter().zip(&assignment).map(|(p, &c)| dist2(p, &centroids[c])).sum();
+        let inertia: f64 = points
+            .iter()
+            .zip(&assignment)
+            .map(|(p, &c)| dist2(p, &centroids[c]))
+            .sum();
         if best.as_ref().is_none_or(|(b, _)| inertia < *b - 1e-12) {
             best = Some((inertia, assignment));
         }
@@ -142,10 +181,18 @@ fn nearest(p: &[f64], centroids: &[Vec<f64>]) -> (usize, f64) {
         .iter()
         .enumerate()
         .map(|(i, c)| (i, dist2(p, c)))
-        .fold((0, f64::INFINITY), |best, x| if x.1 < best.1 { x } else { best })
+        .fold(
+            (0, f64::INFINITY),
+            |best, x| if x.1 < best.1 { x } else { best },
+        )
 }
 
-fn centroids_of(points: &[Vec<f64>], assignment: &[usize], k: usize, previous: &[Vec<f64>]) -> Vec<Vec<f64>> {
+fn centroids_of(
+    points: &[Vec<f64>],
+    assignment: &[usize],
+    k: usize,
+    previous: &[Vec<f64>],
+) -> Vec<Vec<f64>> {
     let dim = points[0].len();
     let mut sums = vec![vec![0.0; dim]; k];
     let mut counts = vec![0usize; k];
@@ -175,7 +222,12 @@ fn relabel_by_size(assignment: &[usize], k: usize) -> Vec<usize> {
         sizes[c].1 = sizes[c].1.min(i);
     }
     let mut order: Vec<usize> = (0..k).collect();
-    order.sort_by(|a, b| sizes[*b].0.cmp(&sizes[*a].0).then(sizes[*a].1.cmp(&sizes[*b].1)));
+    order.sort_by(|a, b| {
+        sizes[*b]
+            .0
+            .cmp(&sizes[*a].0)
+            .then(sizes[*a].1.cmp(&sizes[*b].1))
+    });
     let mut label = vec![0; k];
     for (new, old) in order.into_iter().enumerate() {
         label[old] = new;
@@ -192,7 +244,17 @@ fn clustering(points: &[Vec<f64>], assignment: Vec<usize>, k: usize, method: &st
         sq[c] += dist2(p, &centroids[c]);
     }
     let dim = points[0].len() as f64;
-    let spread = sq.iter().zip(&sizes).map(|(s, &n)| if n == 0 { 0.0 } else { (s / (n as f64 * dim)).sqrt() }).collect();
+    let spread = sq
+        .iter()
+        .zip(&sizes)
+        .map(|(s, &n)| {
+            if n == 0 {
+                0.0
+            } else {
+                (s / (n as f64 * dim)).sqrt()
+            }
+        })
+        .collect();
     Clustering {
         assignment,
         k,
@@ -205,14 +267,19 @@ fn clustering(points: &[Vec<f64>], assignment: Vec<usize>, k: usize, method: &st
     }
 }
 
-/// Clusters the panel's series by weekly profile.
-pub fn cluster_panel(panel: &Panel, k: usize, seed: u64) -> Result<Clustering> {
-    kmeans(&weekly_profiles(panel), k, seed, 8)
+/// Clusters the panel's series by their profile.
+pub fn cluster_panel(panel: &Panel, kind: ProfileKind, k: usize, seed: u64) -> Result<Clustering> {
+    kmeans(&profiles(panel, kind)?, k, seed, 8)
 }
 
 /// Every series in one cluster (the report still gives the spread of their shapes).
 pub fn single(panel: &Panel) -> Clustering {
-    clustering(&weekly_profiles(panel), vec![0; panel.n_series()], 1, "none")
+    clustering(
+        &weekly_profiles(panel),
+        vec![0; panel.n_series()],
+        1,
+        "none",
+    )
 }
 
 /// Reads explicit assignments: a CSV with `series_id` and `cluster` columns. Every series of the
@@ -234,22 +301,41 @@ pub fn assignments_from_csv(path: &Path, panel: &Panel) -> Result<Clustering> {
     let (sid, cid) = (col("series_id")?, col("cluster")?);
     let mut by_series: HashMap<String, (usize, String)> = HashMap::new();
     for (row, fields) in &rows {
-        let s = fields.get(sid).map(|s| s.trim().to_string()).unwrap_or_default();
-        let c = fields.get(cid).map(|s| s.trim().to_string()).unwrap_or_default();
+        let s = fields
+            .get(sid)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        let c = fields
+            .get(cid)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
         if panel.series_index(&s).is_none() {
-            return Err(DataError::read(path, format!("row {row}: series {s:?} is not in the panel")));
+            return Err(DataError::read(
+                path,
+                format!("row {row}: series {s:?} is not in the panel"),
+            ));
         }
         if c.is_empty() {
-            return Err(DataError::read(path, format!("row {row}: series {s:?} has an empty cluster")));
+            return Err(DataError::read(
+                path,
+                format!("row {row}: series {s:?} has an empty cluster"),
+            ));
         }
         if let Some((first, _)) = by_series.insert(s.clone(), (*row, c)) {
-            return Err(DataError::read(path, format!("series {s:?} is assigned twice (rows {first} and {row})")));
+            return Err(DataError::read(
+                path,
+                format!("series {s:?} is assigned twice (rows {first} and {row})"),
+            ));
         }
     }
     if let Some(missing) = panel.series.iter().find(|s| !by_series.contains_key(*s)) {
         return Err(DataError::read(
             path,
-            format!("series {missing:?} has no cluster ({} of {} series assigned)", by_series.len(), panel.n_series()),
+            format!(
+                "series {missing:?} has no cluster ({} of {} series assigned)",
+                by_series.len(),
+                panel.n_series()
+            ),
         ));
     }
     let mut labels: Vec<&String> = by_series.values().map(|(_, c)| c).collect();
@@ -259,8 +345,17 @@ pub fn assignments_from_csv(path: &Path, panel: &Panel) -> Result<Clustering> {
     });
     labels.dedup();
     let number: HashMap<&String, usize> = labels.iter().enumerate().map(|(i, l)| (*l, i)).collect();
-    let assignment: Vec<usize> = panel.series.iter().map(|s| number[&by_series[s].1]).collect();
-    Ok(clustering(&weekly_profiles(panel), assignment, labels.len(), "explicit"))
+    let assignment: Vec<usize> = panel
+        .series
+        .iter()
+        .map(|s| number[&by_series[s].1])
+        .collect();
+    Ok(clustering(
+        &weekly_profiles(panel),
+        assignment,
+        labels.len(),
+        "explicit",
+    ))
 }
 
 #[cfg(test)]
@@ -284,7 +379,13 @@ mod tests {
         assert_eq!(a.report.sizes, vec![30, 30, 10]);
         // Points of one generator share a label.
         assert!(pts.iter().zip(&a.assignment).all(|(p, c)| {
-            let expect = if p[0] < -1.0 { 2 } else if p[0] < 1.0 { 0 } else { 1 };
+            let expect = if p[0] < -1.0 {
+                2
+            } else if p[0] < 1.0 {
+                0
+            } else {
+                1
+            };
             *c == expect
         }));
         assert!(a.report.spread.iter().all(|s| *s < 0.02));

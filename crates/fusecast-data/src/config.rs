@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::cluster::ProfileKind;
 use crate::scale::TargetTransform;
 use crate::synth::SynthConfig;
 use crate::table::FillMissing;
@@ -150,6 +151,8 @@ pub enum ClusterMethod {
 #[serde(deny_unknown_fields, default)]
 pub struct ClustersConfig {
     pub method: ClusterMethod,
+    /// The profile k-means compares: `weekly` or `daily` (hourly data).
+    pub profile: ProfileKind,
     pub k: usize,
     pub seed: u64,
     pub path: Option<PathBuf>,
@@ -159,6 +162,7 @@ impl Default for ClustersConfig {
     fn default() -> Self {
         ClustersConfig {
             method: ClusterMethod::None,
+            profile: ProfileKind::Weekly,
             k: 1,
             seed: 7,
             path: None,

@@ -37,7 +37,9 @@ pub(crate) fn rows(text: &str) -> (Vec<String>, Vec<(usize, Vec<String>)>) {
 }
 
 pub(crate) fn column(header: &[String], name: &str) -> Option<usize> {
-    header.iter().position(|h| h.trim().eq_ignore_ascii_case(name))
+    header
+        .iter()
+        .position(|h| h.trim().eq_ignore_ascii_case(name))
 }
 
 #[cfg(test)]

@@ -65,15 +65,19 @@ pub fn expand(patterns: &[String], base: &Path) -> Result<Vec<DataFile>> {
         let text = full.to_string_lossy().to_string();
         let before = out.len();
         if text.contains(['*', '?', '[']) {
-            let paths = glob::glob(&text)
-                .map_err(|e| DataError::config("data.paths", format!("bad glob {pattern:?}: {e}")))?;
+            let paths = glob::glob(&text).map_err(|e| {
+                DataError::config("data.paths", format!("bad glob {pattern:?}: {e}"))
+            })?;
             for p in paths.flatten() {
                 collect(&p, &mut out)?;
             }
         } else if full.exists() {
             collect(&full, &mut out)?;
         } else {
-            return Err(DataError::read(&full, "no such file or folder (from data.paths)"));
+            return Err(DataError::read(
+                &full,
+                "no such file or folder (from data.paths)",
+            ));
         }
         if out.len() == before {
             return Err(DataError::config(
@@ -133,10 +137,15 @@ fn zipped_csv(path: &Path) -> Result<Vec<u8>> {
     let [name] = names.as_slice() else {
         return Err(DataError::read(
             path,
-            format!("a zip input must hold exactly one .csv file, found {}", names.len()),
+            format!(
+                "a zip input must hold exactly one .csv file, found {}",
+                names.len()
+            ),
         ));
     };
-    let mut entry = archive.by_name(name).map_err(|e| DataError::read(path, e))?;
+    let mut entry = archive
+        .by_name(name)
+        .map_err(|e| DataError::read(path, e))?;
     let mut bytes = Vec::with_capacity(entry.size() as usize);
     entry
         .read_to_end(&mut bytes)
@@ -150,15 +159,17 @@ pub fn schema(file: &DataFile) -> Result<Schema> {
     match file.format {
         FileFormat::Parquet => {
             let mut lf = scan_parquet(path)?;
-            Ok(lf.collect_schema().map_err(polars_err(path))?.as_ref().clone())
+            Ok(lf
+                .collect_schema()
+                .map_err(polars_err(path))?
+                .as_ref()
+                .clone())
         }
         FileFormat::Csv => {
-            let header = csv_header_of(
-                &std::fs::read(path).map_err(|source| DataError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                })?,
-            );
+            let header = csv_header_of(&std::fs::read(path).map_err(|source| DataError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?);
             Ok(string_schema(&header))
         }
         FileFormat::ZippedCsv => Ok(string_schema(&csv_header_of(&zipped_csv(path)?))),
@@ -166,7 +177,10 @@ pub fn schema(file: &DataFile) -> Result<Schema> {
 }
 
 fn csv_header_of(bytes: &[u8]) -> Vec<String> {
-    let end = bytes.iter().position(|b| *b == b'\n').unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .position(|b| *b == b'\n')
+        .unwrap_or(bytes.len());
     let line = String::from_utf8_lossy(&bytes[..end]);
     crate::csvline::split(line.trim_start_matches('\u{feff}'))
 }
@@ -187,7 +201,10 @@ pub(crate) fn scan_parquet(path: &Path) -> Result<LazyFrame> {
 /// value itself and can name the row of a bad one.
 pub fn read_csv_columns(file: &DataFile, columns: &[String]) -> Result<DataFrame> {
     let path = &file.path;
-    let names: Arc<[PlSmallStr]> = columns.iter().map(|c| PlSmallStr::from(c.as_str())).collect();
+    let names: Arc<[PlSmallStr]> = columns
+        .iter()
+        .map(|c| PlSmallStr::from(c.as_str()))
+        .collect();
     let overwrite: Schema = string_schema(columns);
     let options = CsvReadOptions::default()
         .with_has_header(true)
@@ -222,7 +239,12 @@ pub fn column_list(schema: &Schema) -> String {
         .join(", ")
 }
 
-pub(crate) fn require_column(file: &DataFile, schema: &Schema, name: &str, why: &str) -> Result<String> {
+pub(crate) fn require_column(
+    file: &DataFile,
+    schema: &Schema,
+    name: &str,
+    why: &str,
+) -> Result<String> {
     find_column(schema, name).ok_or_else(|| DataError::MissingColumn {
         path: file.path.clone(),
         column: name.to_string(),

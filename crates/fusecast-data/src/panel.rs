@@ -23,7 +23,9 @@ pub enum Role {
 pub enum CovariateKind {
     Real,
     /// Values are integer codes in `0..cardinality`.
-    Categorical { cardinality: usize },
+    Categorical {
+        cardinality: usize,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -71,7 +73,12 @@ pub struct Panel {
 }
 
 impl Panel {
-    pub fn new(grid: TimeGrid, target_name: &str, series: Vec<String>, target: Vec<f64>) -> Result<Self> {
+    pub fn new(
+        grid: TimeGrid,
+        target_name: &str,
+        series: Vec<String>,
+        target: Vec<f64>,
+    ) -> Result<Self> {
         let p = Panel {
             grid,
             target_name: target_name.to_string(),
@@ -105,7 +112,10 @@ impl Panel {
     }
 
     pub fn static_values(&self, name: &str) -> Option<&[String]> {
-        self.statics.iter().find(|s| s.name == name).map(|s| s.values.as_slice())
+        self.statics
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.values.as_slice())
     }
 
     pub fn covariate(&self, name: &str) -> Option<&Covariate> {
@@ -114,7 +124,10 @@ impl Panel {
 
     pub fn add_covariate(&mut self, c: Covariate) -> Result<()> {
         if self.covariate(&c.name).is_some() || c.name == self.target_name {
-            return Err(DataError::Invalid(format!("covariate `{}` is defined twice", c.name)));
+            return Err(DataError::Invalid(format!(
+                "covariate `{}` is defined twice",
+                c.name
+            )));
         }
         self.covariates.push(c);
         self.validate()
@@ -150,7 +163,9 @@ impl Panel {
         let mut seen = HashSet::new();
         for id in &self.series {
             if !seen.insert(id) {
-                return Err(DataError::Invalid(format!("series id {id:?} appears twice")));
+                return Err(DataError::Invalid(format!(
+                    "series id {id:?} appears twice"
+                )));
             }
         }
         if let Some(i) = self.target.iter().position(|v| !v.is_finite()) {
@@ -177,10 +192,16 @@ impl Panel {
                 )));
             }
             if let Some(v) = values.iter().find(|v| !v.is_finite()) {
-                return Err(DataError::Invalid(format!("covariate `{}` has a non-finite value {v}", c.name)));
+                return Err(DataError::Invalid(format!(
+                    "covariate `{}` has a non-finite value {v}",
+                    c.name
+                )));
             }
             if let CovariateKind::Categorical { cardinality } = c.kind {
-                if let Some(v) = values.iter().find(|v| v.fract() != 0.0 || **v < 0.0 || **v as usize >= cardinality) {
+                if let Some(v) = values
+                    .iter()
+                    .find(|v| v.fract() != 0.0 || **v < 0.0 || **v as usize >= cardinality)
+                {
                     return Err(DataError::Invalid(format!(
                         "categorical covariate `{}` has code {v} outside 0..{cardinality}",
                         c.name
@@ -205,7 +226,11 @@ impl Panel {
         let n = self.n_series();
         let len = self.grid.len;
         let err = |e: PolarsError| DataError::Invalid(format!("building the long table: {e}"));
-        let ids: Vec<&str> = self.series.iter().flat_map(|s| std::iter::repeat_n(s.as_str(), len)).collect();
+        let ids: Vec<&str> = self
+            .series
+            .iter()
+            .flat_map(|s| std::iter::repeat_n(s.as_str(), len))
+            .collect();
         let micros: Vec<i64> = (0..n)
             .flat_map(|_| (0..len).map(|t| self.grid.timestamp(t) * 1_000_000))
             .collect();
@@ -218,11 +243,18 @@ impl Panel {
             Series::new(self.target_name.as_str().into(), self.target.clone()).into(),
         ];
         for c in &self.covariates {
-            let values: Vec<f32> = (0..n).flat_map(|s| (0..len).map(move |t| (s, t))).map(|(s, t)| c.value(s, t, len)).collect();
+            let values: Vec<f32> = (0..n)
+                .flat_map(|s| (0..len).map(move |t| (s, t)))
+                .map(|(s, t)| c.value(s, t, len))
+                .collect();
             columns.push(Series::new(c.name.as_str().into(), values).into());
         }
         for s in &self.statics {
-            let values: Vec<&str> = s.values.iter().flat_map(|v| std::iter::repeat_n(v.as_str(), len)).collect();
+            let values: Vec<&str> = s
+                .values
+                .iter()
+                .flat_map(|v| std::iter::repeat_n(v.as_str(), len))
+                .collect();
             columns.push(Series::new(s.name.as_str().into(), values).into());
         }
         DataFrame::new_infer_height(columns).map_err(err)
@@ -241,7 +273,10 @@ impl Panel {
             path: path.to_path_buf(),
             source,
         })?;
-        let res = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        let res = if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        {
             CsvWriter::new(file).finish(&mut df)
         } else {
             ParquetWriter::new(file).finish(&mut df).map(|_| ())
@@ -264,7 +299,11 @@ impl Panel {
             if self.statics.is_empty() {
                 "none".to_string()
             } else {
-                self.statics.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
+                self.statics
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
         )
     }

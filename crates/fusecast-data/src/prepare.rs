@@ -6,7 +6,9 @@ use chrono::Datelike;
 
 use crate::calendar::{calendar_covariates, HolidayCalendar};
 use crate::cluster::{self, Clustering};
-use crate::config::{ClusterMethod, ClustersConfig, DataConfig, FeaturesConfig, HolidaySet, LocationKind, SourceKind};
+use crate::config::{
+    ClusterMethod, ClustersConfig, DataConfig, FeaturesConfig, HolidaySet, LocationKind, SourceKind,
+};
 use crate::error::{DataError, Result};
 use crate::files;
 use crate::panel::Panel;
@@ -28,12 +30,20 @@ pub struct Prepared {
 }
 
 pub fn timezone(cfg: &DataConfig) -> Result<chrono_tz::Tz> {
-    time::parse_timezone(&cfg.timezone)
-        .ok_or_else(|| DataError::config("data.timezone", format!("unknown time zone {:?}", cfg.timezone)))
+    time::parse_timezone(&cfg.timezone).ok_or_else(|| {
+        DataError::config(
+            "data.timezone",
+            format!("unknown time zone {:?}", cfg.timezone),
+        )
+    })
 }
 
 /// Reads (or generates) the series named by `data`, relative paths resolved against `base`.
-pub fn load_panel(data: &DataConfig, features: &FeaturesConfig, base: &Path) -> Result<(Panel, Option<IngestReport>)> {
+pub fn load_panel(
+    data: &DataConfig,
+    features: &FeaturesConfig,
+    base: &Path,
+) -> Result<(Panel, Option<IngestReport>)> {
     let tz = timezone(data)?;
     match data.source {
         SourceKind::Synthetic => {
@@ -60,7 +70,9 @@ pub fn load_panel(data: &DataConfig, features: &FeaturesConfig, base: &Path) -> 
                     only: data.zones.clone(),
                     unknown: data.unknown_zones,
                 },
-                LocationKind::Label => SeriesKeys::Labels { only: data.labels.clone() },
+                LocationKind::Label => SeriesKeys::Labels {
+                    only: data.labels.clone(),
+                },
             };
             let opts = TripOptions {
                 files: files::expand(&data.paths, base)?,
@@ -74,26 +86,37 @@ pub fn load_panel(data: &DataConfig, features: &FeaturesConfig, base: &Path) -> 
                 timezone: tz,
             };
             let agg = trips::aggregate(&opts)?;
-            let target = if data.value_column.is_some() { data.value_column.clone().unwrap_or_default() } else { "pickups".into() };
+            let target = if data.value_column.is_some() {
+                data.value_column.clone().unwrap_or_default()
+            } else {
+                "pickups".into()
+            };
             let mut panel = Panel::new(agg.grid, &target, agg.keys.clone(), agg.values.concat())?;
             if let Some(ids) = &agg.zone_ids {
                 let zone = |id: &u32| lookup.get(*id).expect("series come from the lookup");
                 for name in &features.statics {
                     let values = match name.as_str() {
                         "borough" => ids.iter().map(|i| zone(i).borough.clone()).collect(),
-                        "service_zone" => ids.iter().map(|i| zone(i).service_zone.clone()).collect(),
-                        "zone" => ids.iter().map(|i| zone(i).name.clone()).collect(),
-                        other => {
-                            return Err(DataError::config(
-                                "features.static",
-                                format!("{other:?} is not a zone attribute (borough, service_zone, zone)"),
-                            ))
+                        "service_zone" => {
+                            ids.iter().map(|i| zone(i).service_zone.clone()).collect()
                         }
+                        "zone" => ids.iter().map(|i| zone(i).name.clone()).collect(),
+                        other => return Err(DataError::config(
+                            "features.static",
+                            format!(
+                                "{other:?} is not a zone attribute (borough, service_zone, zone)"
+                            ),
+                        )),
                     };
                     panel.set_static(name, values)?;
                 }
-            } else if !features.statics.is_empty() && features.statics != FeaturesConfig::default().statics {
-                return Err(DataError::config("features.static", "label series have no attributes; remove features.static"));
+            } else if !features.statics.is_empty()
+                && features.statics != FeaturesConfig::default().statics
+            {
+                return Err(DataError::config(
+                    "features.static",
+                    "label series have no attributes; remove features.static",
+                ));
             }
             Ok((panel, Some(agg.report)))
         }
@@ -101,11 +124,18 @@ pub fn load_panel(data: &DataConfig, features: &FeaturesConfig, base: &Path) -> 
             let opts = TableOptions {
                 files: files::expand(&data.paths, base)?,
                 series_column: data.series_column.clone(),
-                timestamp_column: data.timestamp_column.clone().unwrap_or_else(|| "timestamp".into()),
+                timestamp_column: data
+                    .timestamp_column
+                    .clone()
+                    .unwrap_or_else(|| "timestamp".into()),
                 target_column: data.target_column.clone(),
                 known_reals: features.known_reals.clone(),
                 observed_reals: features.observed_reals.clone(),
-                static_columns: if features.statics == FeaturesConfig::default().statics { Vec::new() } else { features.statics.clone() },
+                static_columns: if features.statics == FeaturesConfig::default().statics {
+                    Vec::new()
+                } else {
+                    features.statics.clone()
+                },
                 frequency: data.frequency,
                 start: data.start.map(|d| d.0),
                 end: data.end.map(|d| d.0),
@@ -122,7 +152,13 @@ fn keep_statics(panel: &mut Panel, keep: &[String], key: &str) -> Result<()> {
     for name in keep {
         if panel.static_values(name).is_none() {
             let have: Vec<_> = panel.statics.iter().map(|s| s.name.as_str()).collect();
-            return Err(DataError::config(key, format!("{name:?} is not an attribute of these series (have: {})", have.join(", "))));
+            return Err(DataError::config(
+                key,
+                format!(
+                    "{name:?} is not an attribute of these series (have: {})",
+                    have.join(", ")
+                ),
+            ));
         }
     }
     panel.statics.retain(|s| keep.contains(&s.name));
@@ -130,10 +166,18 @@ fn keep_statics(panel: &mut Panel, keep: &[String], key: &str) -> Result<()> {
 }
 
 /// Adds calendar and weather covariates.
-pub fn add_features(panel: &mut Panel, features: &FeaturesConfig, base: &Path, tz: chrono_tz::Tz) -> Result<usize> {
+pub fn add_features(
+    panel: &mut Panel,
+    features: &FeaturesConfig,
+    base: &Path,
+    tz: chrono_tz::Tz,
+) -> Result<usize> {
     if features.calendar {
         let mut holidays = match features.holidays {
-            HolidaySet::Us => HolidayCalendar::us_federal(panel.grid.first_day().year(), panel.grid.last_day().year()),
+            HolidaySet::Us => HolidayCalendar::us_federal(
+                panel.grid.first_day().year(),
+                panel.grid.last_day().year(),
+            ),
             HolidaySet::None => HolidayCalendar::none(),
         };
         for d in &features.extra_holidays {
@@ -143,7 +187,10 @@ pub fn add_features(panel: &mut Panel, features: &FeaturesConfig, base: &Path, t
             panel.add_covariate(c)?;
         }
     } else if !features.extra_holidays.is_empty() {
-        return Err(DataError::config("features.extra_holidays", "needs features.calendar = true"));
+        return Err(DataError::config(
+            "features.extra_holidays",
+            "needs features.calendar = true",
+        ));
     }
     let Some(source) = &features.weather else {
         return Ok(0);
@@ -151,7 +198,12 @@ pub fn add_features(panel: &mut Panel, features: &FeaturesConfig, base: &Path, t
     let table = if source == "central_park" {
         WeatherTable::central_park()
     } else {
-        WeatherTable::from_csv(&base.join(source), features.weather_time_column.as_deref(), &features.weather_variables, tz)?
+        WeatherTable::from_csv(
+            &base.join(source),
+            features.weather_time_column.as_deref(),
+            &features.weather_variables,
+            tz,
+        )?
     };
     let on_grid = table.on_grid(&panel.grid)?;
     let filled = on_grid.filled;
@@ -164,23 +216,34 @@ pub fn add_features(panel: &mut Panel, features: &FeaturesConfig, base: &Path, t
 pub fn cluster(panel: &Panel, cfg: &ClustersConfig, base: &Path) -> Result<Clustering> {
     match cfg.method {
         ClusterMethod::None => Ok(cluster::single(panel)),
-        ClusterMethod::KmeansProfile => cluster::cluster_panel(panel, cfg.k, cfg.seed),
+        ClusterMethod::KmeansProfile => cluster::cluster_panel(panel, cfg.profile, cfg.k, cfg.seed),
         ClusterMethod::File => {
-            let path = cfg
-                .path
-                .as_ref()
-                .ok_or_else(|| DataError::config("clusters.path", "method = \"file\" needs a path"))?;
+            let path = cfg.path.as_ref().ok_or_else(|| {
+                DataError::config("clusters.path", "method = \"file\" needs a path")
+            })?;
             cluster::assignments_from_csv(&base.join(path), panel)
         }
     }
 }
 
 /// The whole data stage.
-pub fn prepare(data: &DataConfig, features: &FeaturesConfig, clusters: &ClustersConfig, base: &Path) -> Result<Prepared> {
+pub fn prepare(
+    data: &DataConfig,
+    features: &FeaturesConfig,
+    clusters: &ClustersConfig,
+    base: &Path,
+) -> Result<Prepared> {
     let (mut panel, ingest) = load_panel(data, features, base)?;
     let weather_filled = add_features(&mut panel, features, base, timezone(data)?)?;
     let clustering = cluster(&panel, clusters, base)?;
-    panel.set_static("cluster", clustering.assignment.iter().map(|c| c.to_string()).collect())?;
+    panel.set_static(
+        "cluster",
+        clustering
+            .assignment
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+    )?;
     panel.validate()?;
     Ok(Prepared {
         panel,

@@ -113,7 +113,11 @@ mod tests {
 
     #[test]
     fn transforms_round_trip() {
-        for t in [TargetTransform::None, TargetTransform::Log1p, TargetTransform::Softplus] {
+        for t in [
+            TargetTransform::None,
+            TargetTransform::Log1p,
+            TargetTransform::Softplus,
+        ] {
             for y in [0.5, 1.0, 7.0, 250.0, 12_000.0] {
                 let back = t.inverse(t.forward(y));
                 assert!((back - y).abs() < 1e-9 * y.max(1.0), "{t:?} {y} -> {back}");
@@ -124,13 +128,31 @@ mod tests {
 
     #[test]
     fn scales_use_only_the_training_part() {
-        let grid = TimeGrid::from_days(parse_date("2020-01-01").unwrap(), parse_date("2020-01-06").unwrap(), Frequency::Daily);
+        let grid = TimeGrid::from_days(
+            parse_date("2020-01-01").unwrap(),
+            parse_date("2020-01-06").unwrap(),
+            Frequency::Daily,
+        );
         // Training part [1, 3, 5, 3]; the 1000s afterwards must not leak into the scale.
-        let panel = Panel::new(grid, "y", vec!["a".into(), "b".into()], vec![1.0, 3.0, 5.0, 3.0, 1000.0, 1000.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0]).unwrap();
+        let panel = Panel::new(
+            grid,
+            "y",
+            vec!["a".into(), "b".into()],
+            vec![
+                1.0, 3.0, 5.0, 3.0, 1000.0, 1000.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0,
+            ],
+        )
+        .unwrap();
         let sc = TargetScaler::fit(&panel, TargetTransform::None, 4).unwrap();
         assert_eq!(sc.series[0].center, 3.0);
         assert!((sc.series[0].scale - 2f64.sqrt()).abs() < 1e-12);
-        assert_eq!(sc.series[1], SeriesScale { center: 4.0, scale: 1.0 });
+        assert_eq!(
+            sc.series[1],
+            SeriesScale {
+                center: 4.0,
+                scale: 1.0
+            }
+        );
         assert_eq!(sc.scale(0, 5.0), 2f64.sqrt() as f32);
         assert!((sc.unscale(0, sc.scale(0, 1000.0) as f64) - 1000.0).abs() < 1e-3);
     }

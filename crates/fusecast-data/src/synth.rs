@@ -55,29 +55,48 @@ impl Archetype {
         match self {
             Archetype::Business => 1.0,
             // Morning trips out of residential areas, fewer in the middle of the night.
-            Archetype::Residential => [0.9, 0.8, 0.7, 0.7, 0.9, 1.3, 1.6, 1.7, 1.6, 1.3, 1.1, 1.0, 0.95, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.95, 1.0, 1.0, 1.0, 0.95][hour],
-            Archetype::Nightlife => [2.4, 2.6, 2.8, 2.6, 1.6, 0.6, 0.4, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.85, 0.85, 0.85, 0.9, 0.95, 1.0, 1.1, 1.3, 1.5, 1.8, 2.1][hour],
+            Archetype::Residential => [
+                0.9, 0.8, 0.7, 0.7, 0.9, 1.3, 1.6, 1.7, 1.6, 1.3, 1.1, 1.0, 0.95, 0.9, 0.9, 0.9,
+                0.9, 0.9, 0.9, 0.95, 1.0, 1.0, 1.0, 0.95,
+            ][hour],
+            Archetype::Nightlife => [
+                2.4, 2.6, 2.8, 2.6, 1.6, 0.6, 0.4, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.85, 0.85, 0.85,
+                0.9, 0.95, 1.0, 1.1, 1.3, 1.5, 1.8, 2.1,
+            ][hour],
             // Flights land all day; the late-afternoon bank is the busiest.
-            Archetype::Airport => [0.8, 0.4, 0.2, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.45, 1.4, 1.3, 1.25, 1.3, 1.4, 1.4, 1.2][hour],
+            Archetype::Airport => [
+                0.8, 0.4, 0.2, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 1.0, 1.05, 1.1, 1.15, 1.2, 1.3, 1.4,
+                1.45, 1.4, 1.3, 1.25, 1.3, 1.4, 1.4, 1.2,
+            ][hour],
         }
     }
 }
 
 /// Citywide share of daily trips per hour (percent), weekday and weekend (real TLC averages).
-const WEEKDAY_HOURS: [f64; 24] = [1.7, 0.9, 0.5, 0.4, 0.4, 0.7, 1.6, 3.4, 4.7, 4.8, 4.7, 4.9, 5.3, 5.4, 5.9, 6.1, 6.2, 7.1, 7.6, 6.7, 6.0, 6.1, 5.4, 3.8];
-const WEEKEND_HOURS: [f64; 24] = [5.6, 4.5, 3.1, 2.1, 1.2, 0.5, 0.8, 1.2, 1.9, 3.0, 4.0, 4.8, 5.5, 5.8, 5.9, 5.9, 6.2, 6.3, 6.3, 5.9, 5.1, 4.9, 4.9, 4.7];
+const WEEKDAY_HOURS: [f64; 24] = [
+    1.7, 0.9, 0.5, 0.4, 0.4, 0.7, 1.6, 3.4, 4.7, 4.8, 4.7, 4.9, 5.3, 5.4, 5.9, 6.1, 6.2, 7.1, 7.6,
+    6.7, 6.0, 6.1, 5.4, 3.8,
+];
+const WEEKEND_HOURS: [f64; 24] = [
+    5.6, 4.5, 3.1, 2.1, 1.2, 0.5, 0.8, 1.2, 1.9, 3.0, 4.0, 4.8, 5.5, 5.8, 5.9, 5.9, 6.2, 6.3, 6.3,
+    5.9, 5.1, 4.9, 4.9, 4.7,
+];
 
 /// Month factors (mid-month), interpolated by day of year: August ~0.90, spring and autumn peaks.
-const MONTH_FACTORS: [f64; 12] = [0.93, 0.95, 1.04, 1.03, 1.04, 1.01, 0.94, 0.90, 0.98, 1.05, 1.01, 0.97];
+const MONTH_FACTORS: [f64; 12] = [
+    0.93, 0.95, 1.04, 1.03, 1.04, 1.01, 0.94, 0.90, 0.98, 1.05, 1.01, 0.97,
+];
 
 /// The 38 busiest yellow-cab pickup zones, busiest first (2018-2019 TLC data); they carry ~90%
 /// of trips, the first 10 ~36%.
 const BUSIEST: [u32; 38] = [
-    237, 161, 236, 162, 230, 186, 132, 142, 170, 234, 48, 163, 239, 138, 68, 79, 141, 107, 238, 140, 164, 100, 249, 263, 229, 43, 113, 90, 137, 233, 262, 114, 246, 231, 75, 151, 87, 148,
+    237, 161, 236, 162, 230, 186, 132, 142, 170, 234, 48, 163, 239, 138, 68, 79, 141, 107, 238,
+    140, 164, 100, 249, 263, 229, 43, 113, 90, 137, 233, 262, 114, 246, 231, 75, 151, 87, 148,
 ];
 const NIGHTLIFE: [u32; 12] = [79, 148, 249, 114, 113, 158, 144, 211, 4, 232, 255, 256];
 const MANHATTAN_RESIDENTIAL: [u32; 24] = [
-    236, 237, 238, 239, 140, 141, 262, 263, 43, 151, 75, 74, 41, 42, 116, 152, 166, 24, 127, 128, 243, 244, 120, 153,
+    236, 237, 238, 239, 140, 141, 262, 263, 43, 151, 75, 74, 41, 42, 116, 152, 166, 24, 127, 128,
+    243, 244, 120, 153,
 ];
 
 /// Volume weight by popularity rank (1-based): a mild power law over the busiest 38
@@ -157,9 +176,13 @@ pub fn city(zones: usize) -> Result<Vec<SynthZone>> {
     let lookup = ZoneLookup::builtin();
     let real: Vec<_> = lookup.real_zones().collect();
     if zones == 0 || zones > real.len() {
-        return Err(DataError::config("data.synthetic.zones", format!("must be in 1..={}", real.len())));
+        return Err(DataError::config(
+            "data.synthetic.zones",
+            format!("must be in 1..={}", real.len()),
+        ));
     }
-    let busiest_rank: HashMap<u32, usize> = BUSIEST.iter().enumerate().map(|(i, z)| (*z, i)).collect();
+    let busiest_rank: HashMap<u32, usize> =
+        BUSIEST.iter().enumerate().map(|(i, z)| (*z, i)).collect();
     let borough_order = |b: &str| match b {
         "Manhattan" => 0,
         "Brooklyn" => 1,
@@ -217,7 +240,13 @@ fn holiday_factor(name: Option<&str>) -> f64 {
         Some(n) if n.starts_with("Thanksgiving") => 0.6,
         Some(n) if n.starts_with("Christmas") => 0.5,
         Some(n) if n.starts_with("New Year") => 0.7,
-        Some(n) if n.starts_with("Independence") || n.starts_with("Memorial") || n.starts_with("Labor") => 0.78,
+        Some(n)
+            if n.starts_with("Independence")
+                || n.starts_with("Memorial")
+                || n.starts_with("Labor") =>
+        {
+            0.78
+        }
         Some(_) => 0.9,
     }
 }
@@ -246,7 +275,13 @@ fn daily_expectation(cfg: &SynthConfig, days: &[NaiveDate]) -> Vec<f64> {
     let holidays = HolidayCalendar::us_federal(days[0].year(), days[days.len() - 1].year());
     let weather: HashMap<NaiveDate, (f64, f64, f64)> = if cfg.weather_effects {
         let w = WeatherTable::central_park();
-        let get = |name: &str| w.variables.iter().find(|v| v.0 == name).map(|v| v.1.clone()).unwrap_or_default();
+        let get = |name: &str| {
+            w.variables
+                .iter()
+                .find(|v| v.0 == name)
+                .map(|v| v.1.clone())
+                .unwrap_or_default()
+        };
         let (p, s, t) = (get("prcp"), get("snow"), get("tmax"));
         w.times
             .iter()
@@ -259,7 +294,8 @@ fn daily_expectation(cfg: &SynthConfig, days: &[NaiveDate]) -> Vec<f64> {
     days.iter()
         .map(|d| {
             let years = (*d - cfg.start.0).num_days() as f64 / 365.25;
-            let mut f = cfg.trips_per_day * month_factor(*d) * (1.0 + cfg.trend_per_year).powf(years);
+            let mut f =
+                cfg.trips_per_day * month_factor(*d) * (1.0 + cfg.trend_per_year).powf(years);
             f *= holiday_factor(holidays.name(*d));
             // Days outside the weather record (before 2009, after Feb 2024) get no weather effect.
             if let Some((p, s, t)) = weather.get(d) {
@@ -284,7 +320,11 @@ fn normalized(mut v: [f64; 7]) -> [f64; 7] {
 
 /// Hour shares (summing to 1) for an archetype on a weekday or a weekend day.
 fn hour_shares(a: Archetype, weekend: bool) -> [f64; 24] {
-    let base = if weekend { WEEKEND_HOURS } else { WEEKDAY_HOURS };
+    let base = if weekend {
+        WEEKEND_HOURS
+    } else {
+        WEEKDAY_HOURS
+    };
     let mut s = [0.0; 24];
     for h in 0..24 {
         s[h] = base[h] * a.hour_tilt(h);
@@ -324,7 +364,11 @@ fn expectations(cfg: &SynthConfig, zones: &[SynthZone], grid: &TimeGrid) -> Vec<
                     Frequency::Daily => out.push(mean_day),
                     Frequency::Hourly => {
                         let weekend = weekday_index(*day) >= 5;
-                        out.extend(hour_shares(z.archetype, weekend).iter().map(|s| mean_day * s));
+                        out.extend(
+                            hour_shares(z.archetype, weekend)
+                                .iter()
+                                .map(|s| mean_day * s),
+                        );
                     }
                 }
             }
@@ -348,10 +392,16 @@ fn negative_binomial(mu: f64, r: f64, rng: &mut StdRng) -> f64 {
 /// The synthetic panel: pickups per zone, with borough, service zone and archetype statics.
 pub fn generate(cfg: &SynthConfig) -> Result<Panel> {
     if cfg.end < cfg.start {
-        return Err(DataError::config("data.synthetic.end", format!("{} is before start {}", cfg.end, cfg.start)));
+        return Err(DataError::config(
+            "data.synthetic.end",
+            format!("{} is before start {}", cfg.end, cfg.start),
+        ));
     }
     if !(cfg.dispersion > 0.0) || !(cfg.trips_per_day > 0.0) {
-        return Err(DataError::config("data.synthetic", "dispersion and trips_per_day must be positive"));
+        return Err(DataError::config(
+            "data.synthetic",
+            "dispersion and trips_per_day must be positive",
+        ));
     }
     let zones = city(cfg.zones)?;
     let grid = TimeGrid::from_days(cfg.start.0, cfg.end.0, cfg.frequency);
@@ -361,8 +411,11 @@ pub fn generate(cfg: &SynthConfig) -> Result<Panel> {
         .par_iter()
         .zip(means.par_iter())
         .map(|(z, mu)| {
-            let mut rng = StdRng::seed_from_u64(cfg.seed ^ (z.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            mu.iter().map(|m| negative_binomial(*m, cfg.dispersion, &mut rng)).collect()
+            let mut rng =
+                StdRng::seed_from_u64(cfg.seed ^ (z.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            mu.iter()
+                .map(|m| negative_binomial(*m, cfg.dispersion, &mut rng))
+                .collect()
         })
         .collect();
     let mut panel = Panel::new(
@@ -372,8 +425,17 @@ pub fn generate(cfg: &SynthConfig) -> Result<Panel> {
         counts.concat(),
     )?;
     panel.set_static("borough", zones.iter().map(|z| z.borough.clone()).collect())?;
-    panel.set_static("service_zone", zones.iter().map(|z| z.service_zone.clone()).collect())?;
-    panel.set_static("archetype", zones.iter().map(|z| z.archetype.name().to_string()).collect())?;
+    panel.set_static(
+        "service_zone",
+        zones.iter().map(|z| z.service_zone.clone()).collect(),
+    )?;
+    panel.set_static(
+        "archetype",
+        zones
+            .iter()
+            .map(|z| z.archetype.name().to_string())
+            .collect(),
+    )?;
     Ok(panel)
 }
 
@@ -388,13 +450,24 @@ mod tests {
         let top38: f64 = zones[..38].iter().map(|z| z.share).sum();
         assert!((top10 - 0.36).abs() < 0.005, "top 10 share {top10}");
         assert!((top38 - 0.90).abs() < 0.005, "top 38 share {top38}");
-        assert_eq!(zones.iter().filter(|z| z.archetype == Archetype::Airport).count(), 3);
+        assert_eq!(
+            zones
+                .iter()
+                .filter(|z| z.archetype == Archetype::Airport)
+                .count(),
+            3
+        );
         assert!(zones.iter().all(|z| z.share > 0.0));
     }
 
     #[test]
     fn hour_shares_sum_to_one_and_peak_where_expected() {
-        for a in [Archetype::Business, Archetype::Residential, Archetype::Nightlife, Archetype::Airport] {
+        for a in [
+            Archetype::Business,
+            Archetype::Residential,
+            Archetype::Nightlife,
+            Archetype::Airport,
+        ] {
             for weekend in [false, true] {
                 let s = hour_shares(a, weekend);
                 assert!((s.iter().sum::<f64>() - 1.0).abs() < 1e-12);
@@ -403,7 +476,10 @@ mod tests {
         let night = hour_shares(Archetype::Nightlife, true);
         let business = hour_shares(Archetype::Business, false);
         assert!(night[1] > 2.0 * business[1]);
-        let peak = business.iter().enumerate().fold(0, |b, (i, v)| if *v > business[b] { i } else { b });
+        let peak = business
+            .iter()
+            .enumerate()
+            .fold(0, |b, (i, v)| if *v > business[b] { i } else { b });
         assert_eq!(peak, 18);
     }
 }

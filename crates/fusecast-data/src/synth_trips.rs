@@ -44,7 +44,11 @@ pub fn write_trips(cfg: &SynthConfig, out_dir: &Path) -> Result<WrittenTrips> {
     let hours_per_day = 24;
     let days = panel.len() / hours_per_day;
     let mut files = Vec::new();
-    let mut writer: Option<(String, PathBuf, polars::io::parquet::write::BatchedWriter<File>)> = None;
+    let mut writer: Option<(
+        String,
+        PathBuf,
+        polars::io::parquet::write::BatchedWriter<File>,
+    )> = None;
     let mut trips = 0u64;
     for day in 0..days {
         let date = panel.grid.datetime(day * hours_per_day).date();
@@ -69,13 +73,18 @@ pub fn write_trips(cfg: &SynthConfig, out_dir: &Path) -> Result<WrittenTrips> {
         let df = day_of_trips(&panel, &zones, &cumulative, day, &mut rng)?;
         trips += df.height() as u64;
         let (_, path, w) = writer.as_mut().expect("writer opened above");
-        w.write_batch(&df).map_err(|e| DataError::read(path.as_path(), e))?;
+        w.write_batch(&df)
+            .map_err(|e| DataError::read(path.as_path(), e))?;
     }
     if let Some((_, path, w)) = writer.take() {
         w.finish().map_err(|e| DataError::read(&path, e))?;
         files.push(path);
     }
-    Ok(WrittenTrips { files, trips, panel })
+    Ok(WrittenTrips {
+        files,
+        trips,
+        panel,
+    })
 }
 
 fn trip_schema() -> Schema {
@@ -154,17 +163,32 @@ fn day_of_trips(
                 let minutes = (distance * 4.2 + 3.0) * (0.25 * gaussian(rng)).exp();
                 let fare = ((3.0 + 2.5 * distance + 0.35 * minutes) * 100.0).round() / 100.0;
                 let card = rng.random::<f64>() < 0.78;
-                let tip = if card { (fare * rng.random_range(0.12..0.28) * 100.0).round() / 100.0 } else { 0.0 };
-                let tolls = if airport && rng.random::<f64>() < 0.3 { 6.94 } else { 0.0 };
+                let tip = if card {
+                    (fare * rng.random_range(0.12..0.28) * 100.0).round() / 100.0
+                } else {
+                    0.0
+                };
+                let tolls = if airport && rng.random::<f64>() < 0.3 {
+                    6.94
+                } else {
+                    0.0
+                };
                 let airport_fee = if airport { 1.75 } else { 0.0 };
                 let extra = if (16..20).contains(&hour) { 2.5 } else { 1.0 };
                 let congestion = 2.5;
                 c.vendor.push(if rng.random::<f64>() < 0.7 { 2 } else { 1 });
                 c.pickup.push(pickup * 1_000_000);
-                c.dropoff.push((pickup + (minutes * 60.0) as i64) * 1_000_000);
-                c.passengers.push(1 + (rng.random::<f64>().powi(3) * 4.0) as i64);
+                c.dropoff
+                    .push((pickup + (minutes * 60.0) as i64) * 1_000_000);
+                c.passengers
+                    .push(1 + (rng.random::<f64>().powi(3) * 4.0) as i64);
                 c.distance.push(distance);
-                c.ratecode.push(if airport && dest != zone.id && rng.random::<f64>() < 0.5 { 2 } else { 1 });
+                c.ratecode
+                    .push(if airport && dest != zone.id && rng.random::<f64>() < 0.5 {
+                        2
+                    } else {
+                        1
+                    });
                 c.flag.push("N");
                 c.pu.push(zone.id as i32);
                 c.dolocation.push(dest as i32);
@@ -175,7 +199,11 @@ fn day_of_trips(
                 c.tip.push(tip);
                 c.tolls.push(tolls);
                 c.improvement.push(1.0);
-                c.total.push(((fare + extra + 0.5 + tip + tolls + 1.0 + congestion + airport_fee) * 100.0).round() / 100.0);
+                c.total.push(
+                    ((fare + extra + 0.5 + tip + tolls + 1.0 + congestion + airport_fee) * 100.0)
+                        .round()
+                        / 100.0,
+                );
                 c.congestion.push(congestion);
                 c.airport.push(airport_fee);
             }
@@ -209,7 +237,12 @@ fn day_of_trips(
             Series::new("Airport_fee".into(), c.airport).into(),
         ])
     };
-    build().map_err(|e| DataError::Invalid(format!("building trips of day {}: {e}", time::format_timestamp(panel.grid.timestamp(day * 24)))))
+    build().map_err(|e| {
+        DataError::Invalid(format!(
+            "building trips of day {}: {e}",
+            time::format_timestamp(panel.grid.timestamp(day * 24))
+        ))
+    })
 }
 
 fn gaussian(rng: &mut StdRng) -> f64 {

@@ -88,9 +88,21 @@ fn read_file(opts: &TableOptions, fi: usize, file: &DataFile, rows: &mut Rows) -
         (opts.timestamp_column.as_str(), "data.timestamp_column"),
         (opts.target_column.as_str(), "data.target_column"),
     ];
-    wanted.extend(opts.known_reals.iter().map(|c| (c.as_str(), "features.known_reals")));
-    wanted.extend(opts.observed_reals.iter().map(|c| (c.as_str(), "features.observed_reals")));
-    wanted.extend(opts.static_columns.iter().map(|c| (c.as_str(), "features.static")));
+    wanted.extend(
+        opts.known_reals
+            .iter()
+            .map(|c| (c.as_str(), "features.known_reals")),
+    );
+    wanted.extend(
+        opts.observed_reals
+            .iter()
+            .map(|c| (c.as_str(), "features.observed_reals")),
+    );
+    wanted.extend(
+        opts.static_columns
+            .iter()
+            .map(|c| (c.as_str(), "features.static")),
+    );
     let names: Vec<String> = wanted
         .iter()
         .map(|(c, why)| files::require_column(file, &schema, c, why))
@@ -110,7 +122,11 @@ fn read_file(opts: &TableOptions, fi: usize, file: &DataFile, rows: &mut Rows) -
         }
     };
     let err = |e: PolarsError| DataError::read(&file.path, e);
-    let column = |name: &str| df.column(name).map(|c| c.as_materialized_series().clone()).map_err(err);
+    let column = |name: &str| {
+        df.column(name)
+            .map(|c| c.as_materialized_series().clone())
+            .map_err(err)
+    };
     let ts = column(&names[1])?;
     let times = crate::trips::timestamp_column(file, &names[1], &ts, opts.timezone)?;
     let ids = strings(file, &column(&names[0])?)?;
@@ -155,7 +171,10 @@ fn read_file(opts: &TableOptions, fi: usize, file: &DataFile, rows: &mut Rows) -
             }
         }
         let Some(id) = ids[i].clone().filter(|s| !s.is_empty()) else {
-            return Err(DataError::read(&file.path, format!("column `{}`, row {row}: empty series id", names[0])));
+            return Err(DataError::read(
+                &file.path,
+                format!("column `{}`, row {row}: empty series id", names[0]),
+            ));
         };
         let next = rows.names.len();
         let sid = *rows.series.entry(id.clone()).or_insert(next);
@@ -180,7 +199,9 @@ fn read_file(opts: &TableOptions, fi: usize, file: &DataFile, rows: &mut Rows) -
 }
 
 fn strings(file: &DataFile, s: &Series) -> Result<Vec<Option<String>>> {
-    let s = s.cast(&DataType::String).map_err(|e| DataError::read(&file.path, e))?;
+    let s = s
+        .cast(&DataType::String)
+        .map_err(|e| DataError::read(&file.path, e))?;
     Ok(s.str()
         .map_err(|e| DataError::read(&file.path, e))?
         .iter()
@@ -190,7 +211,9 @@ fn strings(file: &DataFile, s: &Series) -> Result<Vec<Option<String>>> {
 
 fn numbers(file: &DataFile, name: &str, s: &Series) -> Result<Vec<Option<f64>>> {
     if s.dtype().is_primitive_numeric() {
-        let f = s.cast(&DataType::Float64).map_err(|e| DataError::read(&file.path, e))?;
+        let f = s
+            .cast(&DataType::Float64)
+            .map_err(|e| DataError::read(&file.path, e))?;
         return Ok(f
             .f64()
             .map_err(|e| DataError::read(&file.path, e))?
@@ -225,7 +248,9 @@ fn build_panel(opts: &TableOptions, rows: Rows) -> Result<Panel> {
     for i in 0..rows.time.len() {
         let o = rows.origin[i];
         let s = rows.sid[i] as usize;
-        let t = grid.index_of(rows.time[i]).expect("rows were filtered to the range");
+        let t = grid
+            .index_of(rows.time[i])
+            .expect("rows were filtered to the range");
         let cell = s * len + t;
         if let Some(first) = owner[cell] {
             return Err(DataError::DuplicateRow {
@@ -275,7 +300,11 @@ fn build_panel(opts: &TableOptions, rows: Rows) -> Result<Panel> {
     if let Some(cell) = owner.iter().position(Option::is_none) {
         if opts.fill_missing == FillMissing::Error {
             let s = cell / len;
-            let more = owner[s * len..(s + 1) * len].iter().filter(|o| o.is_none()).count() - 1;
+            let more = owner[s * len..(s + 1) * len]
+                .iter()
+                .filter(|o| o.is_none())
+                .count()
+                - 1;
             return Err(DataError::MissingPeriod {
                 path: opts.files[0].path.clone(),
                 series: rows.names[s].clone(),
@@ -332,7 +361,13 @@ fn build_panel(opts: &TableOptions, rows: Rows) -> Result<Panel> {
                 Some(_) => {}
             }
         }
-        panel.set_static(name, per_series.into_iter().map(|v| v.map(|x| x.0).unwrap_or_default()).collect())?;
+        panel.set_static(
+            name,
+            per_series
+                .into_iter()
+                .map(|v| v.map(|x| x.0).unwrap_or_default())
+                .collect(),
+        )?;
     }
     Ok(panel)
 }

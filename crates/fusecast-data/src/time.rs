@@ -72,7 +72,8 @@ impl fmt::Display for Frequency {
 impl TryFrom<String> for Frequency {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        Frequency::parse(&s).ok_or_else(|| format!("unknown frequency {s:?} (use \"1h\" or \"1d\")"))
+        Frequency::parse(&s)
+            .ok_or_else(|| format!("unknown frequency {s:?} (use \"1h\" or \"1d\")"))
     }
 }
 
@@ -281,7 +282,10 @@ mod tests {
     fn parses_naive_and_zoned_timestamps() {
         let naive = parse_timestamp("2020-04-25 14:25:29.000000", NY).unwrap();
         assert_eq!(format_timestamp(naive), "2020-04-25 14:25:29");
-        assert_eq!(parse_timestamp("2020-04-25", NY), Some(naive - 14 * 3600 - 25 * 60 - 29));
+        assert_eq!(
+            parse_timestamp("2020-04-25", NY),
+            Some(naive - 14 * 3600 - 25 * 60 - 29)
+        );
         // 10:00 UTC in January is 05:00 in New York (EST, UTC-5); in July it is 06:00 (EDT).
         let winter = parse_timestamp("2013-01-01T10:00:00Z", NY).unwrap();
         assert_eq!(format_timestamp(winter), "2013-01-01 05:00:00");
@@ -289,12 +293,23 @@ mod tests {
         assert_eq!(format_timestamp(summer), "2013-07-01 06:00:00");
         let offset = parse_timestamp("2013-07-01T10:00:00+02:00", NY).unwrap();
         assert_eq!(format_timestamp(offset), "2013-07-01 04:00:00");
-        assert_eq!(parse_timestamp("2013-07-01T10:00", NY).map(format_timestamp), Some("2013-07-01 10:00:00".into()));
+        assert_eq!(
+            parse_timestamp("2013-07-01T10:00", NY).map(format_timestamp),
+            Some("2013-07-01 10:00:00".into())
+        );
     }
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "yesterday", "2020-13-01", "2020-02-30", "2020-01-01 25:00:00", "2020-01-01 10:00:00 EST", "2020/01/01"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2020-13-01",
+            "2020-02-30",
+            "2020-01-01 25:00:00",
+            "2020-01-01 10:00:00 EST",
+            "2020/01/01",
+        ] {
             assert_eq!(parse_timestamp(bad, NY), None, "{bad}");
         }
     }
@@ -344,7 +359,9 @@ impl<'de> Deserialize<'de> for Day {
                 f.write_str("a date YYYY-MM-DD")
             }
             fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Day, E> {
-                parse_date(s).map(Day).ok_or_else(|| E::custom(format!("{s:?} is not a date YYYY-MM-DD")))
+                parse_date(s)
+                    .map(Day)
+                    .ok_or_else(|| E::custom(format!("{s:?} is not a date YYYY-MM-DD")))
             }
             // TOML's native dates arrive as a one-entry map holding their text.
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Day, A::Error> {

@@ -246,18 +246,37 @@ fn data_span(
                     ])
                     .collect()
                     .map_err(|e| DataError::read(&file.path, e))?;
-                let dtype = schema.get(cols.timestamp.as_str()).cloned().unwrap_or(DataType::Null);
+                let dtype = schema
+                    .get(cols.timestamp.as_str())
+                    .cloned()
+                    .unwrap_or(DataType::Null);
                 let mut out = Vec::new();
                 for name in ["lo", "hi"] {
-                    let c = df.column(name).map_err(|e| DataError::read(&file.path, e))?;
-                    out.extend(timestamp_seconds(file, &cols.timestamp, c.as_materialized_series(), &dtype, opts.timezone)?);
+                    let c = df
+                        .column(name)
+                        .map_err(|e| DataError::read(&file.path, e))?;
+                    out.extend(timestamp_seconds(
+                        file,
+                        &cols.timestamp,
+                        c.as_materialized_series(),
+                        &dtype,
+                        opts.timezone,
+                    )?);
                 }
                 out
             }
             _ => {
                 let df = files::read_csv_columns(file, std::slice::from_ref(&cols.timestamp))?;
-                let c = df.column(cols.timestamp.as_str()).map_err(|e| DataError::read(&file.path, e))?;
-                timestamp_seconds(file, &cols.timestamp, c.as_materialized_series(), &DataType::String, opts.timezone)?
+                let c = df
+                    .column(cols.timestamp.as_str())
+                    .map_err(|e| DataError::read(&file.path, e))?;
+                timestamp_seconds(
+                    file,
+                    &cols.timestamp,
+                    c.as_materialized_series(),
+                    &DataType::String,
+                    opts.timezone,
+                )?
             }
         };
         for t in times.into_iter().flatten() {
@@ -275,7 +294,12 @@ fn data_span(
 }
 
 /// Local seconds of a timestamp column whatever its type (datetime, date or text).
-pub(crate) fn timestamp_column(file: &DataFile, column: &str, s: &Series, tz: Tz) -> Result<Vec<Option<i64>>> {
+pub(crate) fn timestamp_column(
+    file: &DataFile,
+    column: &str,
+    s: &Series,
+    tz: Tz,
+) -> Result<Vec<Option<i64>>> {
     timestamp_seconds(file, column, s, &s.dtype().clone(), tz)
 }
 
@@ -326,14 +350,16 @@ fn timestamp_seconds(
                 .enumerate()
                 .map(|(i, v)| match v.map(str::trim) {
                     None | Some("") => Ok(None),
-                    Some(text) => parse_timestamp(text, tz).map(Some).ok_or_else(|| {
-                        DataError::BadTimestamp {
-                            path: file.path.clone(),
-                            column: column.to_string(),
-                            row: i + 1,
-                            value: text.to_string(),
-                        }
-                    }),
+                    Some(text) => {
+                        parse_timestamp(text, tz)
+                            .map(Some)
+                            .ok_or_else(|| DataError::BadTimestamp {
+                                path: file.path.clone(),
+                                column: column.to_string(),
+                                row: i + 1,
+                                value: text.to_string(),
+                            })
+                    }
                 })
                 .collect()
         }
@@ -413,7 +439,11 @@ impl Accumulator {
             SeriesKeys::Labels { only } => {
                 let labels = only.clone().unwrap_or_default();
                 KeyIndex::Labels {
-                    map: labels.iter().enumerate().map(|(i, l)| (l.clone(), i)).collect(),
+                    map: labels
+                        .iter()
+                        .enumerate()
+                        .map(|(i, l)| (l.clone(), i))
+                        .collect(),
                     labels,
                     fixed: only.is_some(),
                 }
@@ -464,12 +494,7 @@ impl Accumulator {
     /// Maps a zone id to a slot, applying the unknown-zone policy (Err on policy Error).
     #[inline]
     fn zone_slot(&mut self, id: i64) -> std::result::Result<Option<usize>, ()> {
-        let KeyIndex::Zones {
-            slot,
-            unknown,
-            ..
-        } = &self.index
-        else {
+        let KeyIndex::Zones { slot, unknown, .. } = &self.index else {
             unreachable!("zone lookup on label keys")
         };
         let s = usize::try_from(id)
@@ -513,7 +538,10 @@ impl Accumulator {
             .map_err(err)?
             .get(0)
             .unwrap_or(0);
-        let ts_dtype = schema.get(cols.timestamp.as_str()).cloned().unwrap_or(DataType::Null);
+        let ts_dtype = schema
+            .get(cols.timestamp.as_str())
+            .cloned()
+            .unwrap_or(DataType::Null);
         let mut lf = files::scan_parquet(path)?;
         // Push the date range into the scan when the column is a naive datetime, so that row
         // groups outside the range are skipped from their statistics.
@@ -528,20 +556,31 @@ impl Accumulator {
         }
         let zone_keys = matches!(self.index, KeyIndex::Zones { .. });
         if let KeyIndex::Zones {
-            ids, filtered: true, ..
+            ids,
+            filtered: true,
+            ..
         } = &self.index
         {
-            let list = Series::new("zones".into(), ids.iter().map(|&i| i as i64).collect::<Vec<_>>());
+            let list = Series::new(
+                "zones".into(),
+                ids.iter().map(|&i| i as i64).collect::<Vec<_>>(),
+            );
             lf = lf.filter(
                 col(cols.location.as_str())
                     .cast(DataType::Int64)
                     .is_in(lit(list).implode(false), false),
             );
         }
-        let loc_type = if zone_keys { DataType::Int64 } else { DataType::String };
+        let loc_type = if zone_keys {
+            DataType::Int64
+        } else {
+            DataType::String
+        };
         let mut exprs = vec![
             col(cols.timestamp.as_str()),
-            col(cols.location.as_str()).strict_cast(loc_type).alias("__loc"),
+            col(cols.location.as_str())
+                .strict_cast(loc_type)
+                .alias("__loc"),
         ];
         if let Some(v) = value {
             exprs.push(col(v).strict_cast(DataType::Float64).alias("__value"));
@@ -551,14 +590,27 @@ impl Accumulator {
         self.report.rows += total;
         self.report.filtered_out += total.saturating_sub(kept);
 
-        let ts_series = df.column(cols.timestamp.as_str()).map_err(err)?.as_materialized_series().clone();
+        let ts_series = df
+            .column(cols.timestamp.as_str())
+            .map_err(err)?
+            .as_materialized_series()
+            .clone();
         let values: Option<Vec<Option<f64>>> = match value {
             Some(_) => Some(
-                df.column("__value").map_err(err)?.f64().map_err(err)?.iter().collect(),
+                df.column("__value")
+                    .map_err(err)?
+                    .f64()
+                    .map_err(err)?
+                    .iter()
+                    .collect(),
             ),
             None => None,
         };
-        let loc = df.column("__loc").map_err(err)?.as_materialized_series().clone();
+        let loc = df
+            .column("__loc")
+            .map_err(err)?
+            .as_materialized_series()
+            .clone();
 
         // Fast path: naive microsecond timestamps and integer zones, straight from the columns.
         if let (DataType::Datetime(_, None), true) = (&ts_dtype, zone_keys) {
@@ -645,7 +697,13 @@ impl Accumulator {
         }
     }
 
-    fn unknown_zone_error(&self, file: &DataFile, cols: &TripColumns, row: usize, zone: i64) -> DataError {
+    fn unknown_zone_error(
+        &self,
+        file: &DataFile,
+        cols: &TripColumns,
+        row: usize,
+        zone: i64,
+    ) -> DataError {
         // Parquet rows were filtered before this point; find the zone's first row in the file so
         // the message points at the file itself.
         let row = match file.format {
@@ -675,13 +733,21 @@ impl Accumulator {
         }
         let df = files::read_csv_columns(file, &names)?;
         self.report.rows += df.height() as u64;
-        let ts = df.column(cols.timestamp.as_str()).map_err(err)?.as_materialized_series();
+        let ts = df
+            .column(cols.timestamp.as_str())
+            .map_err(err)?
+            .as_materialized_series();
         let times = timestamp_seconds(file, &cols.timestamp, ts, &DataType::String, opts.timezone)?;
         let values: Option<Vec<Option<f64>>> = match value {
             Some(v) => Some(parse_numbers(file, &df, v)?),
             None => None,
         };
-        let locs = df.column(cols.location.as_str()).map_err(err)?.str().map_err(err)?.clone();
+        let locs = df
+            .column(cols.location.as_str())
+            .map_err(err)?
+            .str()
+            .map_err(err)?
+            .clone();
         let zone_keys = matches!(self.index, KeyIndex::Zones { .. });
         for (row, (t, l)) in times.into_iter().zip(locs.iter()).enumerate() {
             let v = self.value_at(&values, row);
@@ -725,7 +791,10 @@ impl Accumulator {
             order.sort_by(|a, b| keys[*a].cmp(&keys[*b]));
         }
         let mut values = self.values;
-        let sorted_values = order.iter().map(|&i| std::mem::take(&mut values[i])).collect();
+        let sorted_values = order
+            .iter()
+            .map(|&i| std::mem::take(&mut values[i]))
+            .collect();
         let sorted_keys = order.iter().map(|&i| keys[i].clone()).collect();
         Ok(Aggregated {
             grid: self.grid,
@@ -746,19 +815,26 @@ fn parse_zone_id(s: &str) -> Option<i64> {
     })
 }
 
-pub(crate) fn parse_numbers(file: &DataFile, df: &DataFrame, column: &str) -> Result<Vec<Option<f64>>> {
+pub(crate) fn parse_numbers(
+    file: &DataFile,
+    df: &DataFrame,
+    column: &str,
+) -> Result<Vec<Option<f64>>> {
     let err = |e: PolarsError| DataError::read(&file.path, e);
     let ca = df.column(column).map_err(err)?.str().map_err(err)?;
     ca.iter()
         .enumerate()
         .map(|(i, v)| match v.map(str::trim) {
             None | Some("") | Some("NA") | Some("null") => Ok(None),
-            Some(s) => s.parse::<f64>().map(Some).map_err(|_| DataError::BadNumber {
-                path: file.path.clone(),
-                column: column.to_string(),
-                row: i + 1,
-                value: s.to_string(),
-            }),
+            Some(s) => s
+                .parse::<f64>()
+                .map(Some)
+                .map_err(|_| DataError::BadNumber {
+                    path: file.path.clone(),
+                    column: column.to_string(),
+                    row: i + 1,
+                    value: s.to_string(),
+                }),
         })
         .collect()
 }
@@ -787,7 +863,12 @@ fn unknown_count(file: &DataFile, column: &str, acc: &Accumulator) -> Option<usi
         .filter(|(_, s)| **s != NOT_IN_LOOKUP)
         .map(|(i, _)| i as i64)
         .collect();
-    let count = |ids: Vec<Option<i64>>| ids.into_iter().flatten().filter(|z| known.binary_search(z).is_err()).count();
+    let count = |ids: Vec<Option<i64>>| {
+        ids.into_iter()
+            .flatten()
+            .filter(|z| known.binary_search(z).is_err())
+            .count()
+    };
     match file.format {
         FileFormat::Parquet => {
             let df = files::scan_parquet(&file.path)

@@ -28,7 +28,11 @@ impl Vocabulary {
     }
 
     pub fn from_classes(name: &str, classes: Vec<String>) -> Self {
-        let index = classes.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect();
+        let index = classes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.clone(), i))
+            .collect();
         Vocabulary {
             name: name.to_string(),
             classes,

@@ -30,13 +30,24 @@ pub struct WeatherTable {
 impl WeatherTable {
     /// Daily NOAA weather at Central Park, 2009-01-01 to 2024-02-29.
     pub fn central_park() -> Self {
-        Self::parse(CENTRAL_PARK, Path::new("<built-in central_park_daily_2009_2024.csv>"), None, &[], chrono_tz::America::New_York)
-            .expect("the built-in weather parses")
+        Self::parse(
+            CENTRAL_PARK,
+            Path::new("<built-in central_park_daily_2009_2024.csv>"),
+            None,
+            &[],
+            chrono_tz::America::New_York,
+        )
+        .expect("the built-in weather parses")
     }
 
     /// Reads a weather CSV. The time column is `time_column` or the first of DATE/date/time_hour/
     /// timestamp/time; every other numeric column is a variable unless `variables` names some.
-    pub fn from_csv(path: &Path, time_column: Option<&str>, variables: &[String], tz: Tz) -> Result<Self> {
+    pub fn from_csv(
+        path: &Path,
+        time_column: Option<&str>,
+        variables: &[String],
+        tz: Tz,
+    ) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|source| DataError::Io {
             path: path.to_path_buf(),
             source,
@@ -44,7 +55,13 @@ impl WeatherTable {
         Self::parse(&text, path, time_column, variables, tz)
     }
 
-    fn parse(text: &str, path: &Path, time_column: Option<&str>, variables: &[String], tz: Tz) -> Result<Self> {
+    fn parse(
+        text: &str,
+        path: &Path,
+        time_column: Option<&str>,
+        variables: &[String],
+        tz: Tz,
+    ) -> Result<Self> {
         let (header, rows) = csvline::rows(text);
         let missing = |column: &str, why: &str| DataError::MissingColumn {
             path: path.to_path_buf(),
@@ -53,7 +70,8 @@ impl WeatherTable {
             available: header.join(", "),
         };
         let time_idx = match time_column {
-            Some(c) => csvline::column(&header, c).ok_or_else(|| missing(c, "features.weather_time_column"))?,
+            Some(c) => csvline::column(&header, c)
+                .ok_or_else(|| missing(c, "features.weather_time_column"))?,
             None => TIME_COLUMNS
                 .iter()
                 .find_map(|c| csvline::column(&header, c))
@@ -61,7 +79,12 @@ impl WeatherTable {
         };
         let wanted: Vec<usize> = if variables.is_empty() {
             (0..header.len())
-                .filter(|&i| i != time_idx && !SKIP_COLUMNS.iter().any(|s| header[i].eq_ignore_ascii_case(s)))
+                .filter(|&i| {
+                    i != time_idx
+                        && !SKIP_COLUMNS
+                            .iter()
+                            .any(|s| header[i].eq_ignore_ascii_case(s))
+                })
                 .filter(|&i| {
                     rows.iter()
                         .filter_map(|(_, f)| f.get(i).map(|v| v.trim()))
@@ -73,16 +96,27 @@ impl WeatherTable {
         } else {
             variables
                 .iter()
-                .map(|v| csvline::column(&header, v).ok_or_else(|| missing(v, "features.weather_variables")))
+                .map(|v| {
+                    csvline::column(&header, v)
+                        .ok_or_else(|| missing(v, "features.weather_variables"))
+                })
                 .collect::<Result<_>>()?
         };
         if wanted.is_empty() {
-            return Err(DataError::read(path, "the weather table has no numeric column"));
+            return Err(DataError::read(
+                path,
+                "the weather table has no numeric column",
+            ));
         }
         let mut times = Vec::with_capacity(rows.len());
         let mut vars: Vec<(String, Vec<f64>)> = wanted
             .iter()
-            .map(|&i| (header[i].trim().to_ascii_lowercase(), Vec::with_capacity(rows.len())))
+            .map(|&i| {
+                (
+                    header[i].trim().to_ascii_lowercase(),
+                    Vec::with_capacity(rows.len()),
+                )
+            })
             .collect();
         for (row, fields) in &rows {
             let raw = fields.get(time_idx).map(|s| s.trim()).unwrap_or("");
@@ -112,7 +146,9 @@ impl WeatherTable {
         if times.is_empty() {
             return Err(DataError::read(path, "the weather table has no rows"));
         }
-        let daily = times.iter().all(|t| t.rem_euclid(time::SECONDS_PER_DAY) == 0);
+        let daily = times
+            .iter()
+            .all(|t| t.rem_euclid(time::SECONDS_PER_DAY) == 0);
         Ok(WeatherTable {
             source: path.to_path_buf(),
             times,
@@ -141,7 +177,11 @@ impl WeatherTable {
                 grid.last_day()
             )));
         }
-        let bucket_step = if self.daily { time::SECONDS_PER_DAY } else { grid.frequency.step_seconds() };
+        let bucket_step = if self.daily {
+            time::SECONDS_PER_DAY
+        } else {
+            grid.frequency.step_seconds()
+        };
         let bucket = |t: i64| t.div_euclid(bucket_step);
         let mut index: HashMap<i64, Vec<usize>> = HashMap::new();
         for (row, t) in self.times.iter().enumerate() {
@@ -157,7 +197,12 @@ impl WeatherTable {
                 let t = grid.timestamp(i);
                 let rows: Vec<usize> = if coarser {
                     (0..24)
-                        .flat_map(|h| index.get(&bucket(t + h * time::SECONDS_PER_HOUR)).cloned().unwrap_or_default())
+                        .flat_map(|h| {
+                            index
+                                .get(&bucket(t + h * time::SECONDS_PER_HOUR))
+                                .cloned()
+                                .unwrap_or_default()
+                        })
                         .collect()
                 } else {
                     index.get(&bucket(t)).cloned().unwrap_or_default()
@@ -251,13 +296,23 @@ mod tests {
         assert!((col("weather_prcp")[5] - 0.17).abs() < 1e-6);
         let outside = TimeGrid::from_days(d("2024-02-01"), d("2024-03-05"), Frequency::Daily);
         let err = w.on_grid(&outside).unwrap_err().to_string();
-        assert!(err.contains("2024-02-29") && err.contains("2024-03-05"), "{err}");
+        assert!(
+            err.contains("2024-02-29") && err.contains("2024-03-05"),
+            "{err}"
+        );
     }
 
     #[test]
     fn hourly_stations_average_into_days() {
         let csv = "origin,time_hour,temp\nEWR,2013-01-01T06:00:00Z,10\nJFK,2013-01-01T06:00:00Z,20\nEWR,2013-01-01T07:00:00Z,\nEWR,2013-01-02T07:00:00Z,30\n";
-        let w = WeatherTable::parse(csv, Path::new("w.csv"), None, &[], chrono_tz::America::New_York).unwrap();
+        let w = WeatherTable::parse(
+            csv,
+            Path::new("w.csv"),
+            None,
+            &[],
+            chrono_tz::America::New_York,
+        )
+        .unwrap();
         assert!(!w.daily);
         let names: Vec<_> = w.variables.iter().map(|v| v.0.as_str()).collect();
         assert_eq!(names, ["temp"]);

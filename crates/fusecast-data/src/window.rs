@@ -77,19 +77,37 @@ pub struct Windows {
 impl Windows {
     pub fn new(n_series: usize, spec: WindowSpec, split: TimeSplit, part: Part) -> Result<Self> {
         if spec.horizon == 0 || spec.encoder_length == 0 || spec.stride == 0 {
-            return Err(DataError::config("model", "encoder_length, horizon and stride must be at least 1"));
+            return Err(DataError::config(
+                "model",
+                "encoder_length, horizon and stride must be at least 1",
+            ));
         }
         if spec.min_encoder_length == 0 || spec.min_encoder_length > spec.encoder_length {
-            return Err(DataError::config("model.min_encoder_length", "must be in 1..=encoder_length"));
+            return Err(DataError::config(
+                "model.min_encoder_length",
+                "must be in 1..=encoder_length",
+            ));
         }
         let (lo, hi, stride) = match part {
             // Training decoders may start once the shortest encoder fits.
             Part::Train => (spec.min_encoder_length, split.train_end, spec.stride),
             // Evaluation windows are laid end to end over their part.
-            Part::Validation => (split.train_end.max(spec.min_encoder_length), split.val_end, spec.horizon),
-            Part::Test => (split.val_end.max(spec.min_encoder_length), split.len, spec.horizon),
+            Part::Validation => (
+                split.train_end.max(spec.min_encoder_length),
+                split.val_end,
+                spec.horizon,
+            ),
+            Part::Test => (
+                split.val_end.max(spec.min_encoder_length),
+                split.len,
+                spec.horizon,
+            ),
         };
-        let per_series = if hi >= lo + spec.horizon { (hi - lo - spec.horizon) / stride + 1 } else { 0 };
+        let per_series = if hi >= lo + spec.horizon {
+            (hi - lo - spec.horizon) / stride + 1
+        } else {
+            0
+        };
         Ok(Windows {
             n_series,
             first_decoder: lo,
@@ -142,7 +160,10 @@ pub const RELATIVE_TIME: &str = "relative_time_idx";
 
 impl FeatureLayout {
     pub fn fit(panel: &Panel) -> Self {
-        let mut statics = vec![Vocabulary::fit("series_id", panel.series.iter().map(String::as_str))];
+        let mut statics = vec![Vocabulary::fit(
+            "series_id",
+            panel.series.iter().map(String::as_str),
+        )];
         statics.extend(
             panel
                 .statics
@@ -153,10 +174,16 @@ impl FeatureLayout {
             panel
                 .covariates
                 .iter()
-                .filter(|c| c.role == role && matches!(c.kind, CovariateKind::Categorical { .. }) == categorical)
+                .filter(|c| {
+                    c.role == role
+                        && matches!(c.kind, CovariateKind::Categorical { .. }) == categorical
+                })
                 .collect()
         };
-        let mut known_reals: Vec<String> = pick(Role::Known, false).iter().map(|c| c.name.clone()).collect();
+        let mut known_reals: Vec<String> = pick(Role::Known, false)
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
         known_reals.push(RELATIVE_TIME.to_string());
         let mut observed_reals = vec![panel.target_name.clone()];
         observed_reals.extend(pick(Role::Observed, false).iter().map(|c| c.name.clone()));
@@ -211,9 +238,18 @@ pub struct WindowDataset<'a> {
 }
 
 impl<'a> WindowDataset<'a> {
-    pub fn new(panel: &'a Panel, spec: WindowSpec, split: TimeSplit, transform: TargetTransform) -> Result<Self> {
+    pub fn new(
+        panel: &'a Panel,
+        spec: WindowSpec,
+        split: TimeSplit,
+        transform: TargetTransform,
+    ) -> Result<Self> {
         if split.len != panel.len() {
-            return Err(DataError::Invalid(format!("split is for {} periods, the panel has {}", split.len, panel.len())));
+            return Err(DataError::Invalid(format!(
+                "split is for {} periods, the panel has {}",
+                split.len,
+                panel.len()
+            )));
         }
         let required = spec.min_encoder_length + spec.horizon;
         if split.train_end < required {
@@ -237,7 +273,10 @@ impl<'a> WindowDataset<'a> {
             if periods > 0 && periods < spec.horizon {
                 return Err(DataError::config(
                     format!("split.{name}_periods"),
-                    format!("{periods} periods cannot hold one horizon of {}", spec.horizon),
+                    format!(
+                        "{periods} periods cannot hold one horizon of {}",
+                        spec.horizon
+                    ),
                 ));
             }
         }
@@ -262,7 +301,12 @@ impl<'a> WindowDataset<'a> {
         let lay = &self.layout;
         let cov = |name: &str| p.covariate(name).expect("layout names panel covariates");
         let known_cats: Vec<_> = lay.known_categoricals.iter().map(|(n, _)| cov(n)).collect();
-        let known_reals: Vec<_> = lay.known_reals.iter().filter(|n| *n != RELATIVE_TIME).map(|n| cov(n)).collect();
+        let known_reals: Vec<_> = lay
+            .known_reals
+            .iter()
+            .filter(|n| *n != RELATIVE_TIME)
+            .map(|n| cov(n))
+            .collect();
         let observed: Vec<_> = lay.observed_reals[1..].iter().map(|n| cov(n)).collect();
         let n_enc_reals = lay.known_reals.len() + lay.observed_reals.len();
         let mut b = Batch {
@@ -277,7 +321,8 @@ impl<'a> WindowDataset<'a> {
         for (i, w) in windows.iter().enumerate() {
             let s = w.series;
             b.encoder_lengths.push(w.encoder_length);
-            b.static_categoricals.push(lay.static_categoricals[0].code(&p.series[s]) as i64);
+            b.static_categoricals
+                .push(lay.static_categoricals[0].code(&p.series[s]) as i64);
             for (voc, st) in lay.static_categoricals[1..].iter().zip(&p.statics) {
                 b.static_categoricals.push(voc.code(&st.values[s]) as i64);
             }
@@ -290,7 +335,8 @@ impl<'a> WindowDataset<'a> {
                 for (j, c) in known_cats.iter().enumerate() {
                     b.encoder_categoricals[cat_row + j] = c.value(s, t, len) as i64;
                 }
-                let row = &mut b.encoder_reals[(i * e_max + k) * n_enc_reals..(i * e_max + k + 1) * n_enc_reals];
+                let row = &mut b.encoder_reals
+                    [(i * e_max + k) * n_enc_reals..(i * e_max + k + 1) * n_enc_reals];
                 let mut j = 0;
                 for c in &known_reals {
                     row[j] = c.value(s, t, len);
@@ -312,7 +358,8 @@ impl<'a> WindowDataset<'a> {
                 for c in &known_reals {
                     b.decoder_reals.push(c.value(s, t, len));
                 }
-                b.decoder_reals.push(relative_time(t as i64 - origin, e_max));
+                b.decoder_reals
+                    .push(relative_time(t as i64 - origin, e_max));
                 b.target.push(self.scaler.scale(s, p.values(s)[t]));
             }
         }

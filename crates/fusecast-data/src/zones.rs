@@ -53,18 +53,25 @@ impl ZoneLookup {
                 available: header.join(", "),
             })
         };
-        let (id, borough, name, service) =
-            (col("LocationID")?, col("Borough")?, col("Zone")?, col("service_zone")?);
+        let (id, borough, name, service) = (
+            col("LocationID")?,
+            col("Borough")?,
+            col("Zone")?,
+            col("service_zone")?,
+        );
         let mut zones = Vec::with_capacity(rows.len());
         for (row, fields) in rows {
             let get = |i: usize| fields.get(i).cloned().unwrap_or_default();
             let raw = get(id);
-            let zone_id = raw.trim().parse::<u32>().map_err(|_| DataError::BadNumber {
-                path: path.to_path_buf(),
-                column: "LocationID".into(),
-                row,
-                value: raw.clone(),
-            })?;
+            let zone_id = raw
+                .trim()
+                .parse::<u32>()
+                .map_err(|_| DataError::BadNumber {
+                    path: path.to_path_buf(),
+                    column: "LocationID".into(),
+                    row,
+                    value: raw.clone(),
+                })?;
             zones.push(Zone {
                 id: zone_id,
                 borough: get(borough),

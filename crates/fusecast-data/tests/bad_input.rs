@@ -43,7 +43,10 @@ fn table_error(text: &str, tweak: impl FnOnce(&mut TableOptions)) -> String {
     let mut opts = table(&path);
     tweak(&mut opts);
     let err = read_table(&opts).unwrap_err().to_string();
-    assert!(err.contains("sales.csv"), "error does not name the file: {err}");
+    assert!(
+        err.contains("sales.csv"),
+        "error does not name the file: {err}"
+    );
     err
 }
 
@@ -65,27 +68,39 @@ fn a_good_table_reads_with_covariates_and_statics() {
     assert_eq!(p.values(1), [4.0, 6.0]);
     let price = p.covariate("price").unwrap();
     // The missing price of a on day 2 is carried forward.
-    assert_eq!((0..2).map(|t| price.value(0, t, 2)).collect::<Vec<_>>(), [1.5, 1.5]);
+    assert_eq!(
+        (0..2).map(|t| price.value(0, t, 2)).collect::<Vec<_>>(),
+        [1.5, 1.5]
+    );
     assert_eq!(p.static_values("region").unwrap(), ["east", "west"]);
 }
 
 #[test]
 fn missing_column_names_the_column_and_lists_the_others() {
     let err = table_error("store,day,sales\na,2024-01-01,3\n", |_| {});
-    assert!(err.contains("`date`") && err.contains("store, day, sales"), "{err}");
+    assert!(
+        err.contains("`date`") && err.contains("store, day, sales"),
+        "{err}"
+    );
 }
 
 #[test]
 fn unparseable_timestamp_names_the_row_and_value() {
     let err = table_error("store,date,sales\na,2024-01-01,3\na,01/02/2024,4\n", |_| {});
-    assert!(err.contains("row 2") && err.contains("01/02/2024") && err.contains("`date`"), "{err}");
+    assert!(
+        err.contains("row 2") && err.contains("01/02/2024") && err.contains("`date`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn negative_counts_are_refused_unless_allowed() {
     let text = "store,date,sales\na,2024-01-01,3\na,2024-01-02,-4\na,2024-01-03,-1\n";
     let err = table_error(text, |_| {});
-    assert!(err.contains("row 2") && err.contains("-4") && err.contains("2 negative rows"), "{err}");
+    assert!(
+        err.contains("row 2") && err.contains("-4") && err.contains("2 negative rows"),
+        "{err}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut opts = table(&write(dir.path(), "sales.csv", text));
     opts.allow_negative = true;
@@ -94,15 +109,24 @@ fn negative_counts_are_refused_unless_allowed() {
 
 #[test]
 fn duplicate_rows_name_both_rows() {
-    let err = table_error("store,date,sales\na,2024-01-01,3\nb,2024-01-01,3\na,2024-01-01,4\n", |_| {});
-    assert!(err.contains("rows 1 and 3") && err.contains("\"a\"") && err.contains("2024-01-01"), "{err}");
+    let err = table_error(
+        "store,date,sales\na,2024-01-01,3\nb,2024-01-01,3\na,2024-01-01,4\n",
+        |_| {},
+    );
+    assert!(
+        err.contains("rows 1 and 3") && err.contains("\"a\"") && err.contains("2024-01-01"),
+        "{err}"
+    );
 }
 
 #[test]
 fn gaps_are_errors_or_zeros() {
     let text = "store,date,sales\na,2024-01-01,3\na,2024-01-03,4\nb,2024-01-01,1\nb,2024-01-02,1\nb,2024-01-03,1\n";
     let err = table_error(text, |_| {});
-    assert!(err.contains("\"a\"") && err.contains("2024-01-02") && err.contains("fill_missing"), "{err}");
+    assert!(
+        err.contains("\"a\"") && err.contains("2024-01-02") && err.contains("fill_missing"),
+        "{err}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut opts = table(&write(dir.path(), "sales.csv", text));
     opts.fill_missing = FillMissing::Zero;
@@ -113,8 +137,14 @@ fn gaps_are_errors_or_zeros() {
 fn off_grid_timestamps_and_bad_numbers_are_named() {
     let err = table_error("store,date,sales\na,2024-01-01 10:30:00,3\n", |_| {});
     assert!(err.contains("row 1") && err.contains("1d"), "{err}");
-    let err = table_error("store,date,sales\na,2024-01-01,3\na,2024-01-02,lots\n", |_| {});
-    assert!(err.contains("row 2") && err.contains("lots") && err.contains("`sales`"), "{err}");
+    let err = table_error(
+        "store,date,sales\na,2024-01-01,3\na,2024-01-02,lots\n",
+        |_| {},
+    );
+    assert!(
+        err.contains("row 2") && err.contains("lots") && err.contains("`sales`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -132,8 +162,14 @@ fn series_too_short_for_the_windows() {
         stride: 1,
     };
     let split = TimeSplit::from_tail(20, 0, 0).unwrap();
-    let err = WindowDataset::new(&panel, spec, split, TargetTransform::Log1p).err().unwrap().to_string();
-    assert!(err.contains("\"a\"") && err.contains("20 periods") && err.contains("needs 21"), "{err}");
+    let err = WindowDataset::new(&panel, spec, split, TargetTransform::Log1p)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("\"a\"") && err.contains("20 periods") && err.contains("needs 21"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -144,8 +180,21 @@ fn unknown_zone_ids_name_file_row_and_zone() {
         "yellow.csv",
         "tpep_pickup_datetime,PULocationID\n2020-04-01 10:00:00,132\n2020-04-01 11:00:00,999\n2020-04-01 12:00:00,998\n",
     );
-    let err = aggregate(&zone_options(&[csv.clone()], Frequency::Daily, "2020-04-01", "2020-04-01")).unwrap_err().to_string();
-    assert!(err.contains("yellow.csv") && err.contains("row 2") && err.contains("999") && err.contains("2 rows"), "{err}");
+    let err = aggregate(&zone_options(
+        &[csv.clone()],
+        Frequency::Daily,
+        "2020-04-01",
+        "2020-04-01",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("yellow.csv")
+            && err.contains("row 2")
+            && err.contains("999")
+            && err.contains("2 rows"),
+        "{err}"
+    );
     let mut opts = zone_options(&[csv], Frequency::Daily, "2020-04-01", "2020-04-01");
     if let fusecast_data::trips::SeriesKeys::Zones { unknown, .. } = &mut opts.keys {
         *unknown = UnknownZones::Drop;
@@ -159,29 +208,88 @@ fn unknown_zone_ids_name_file_row_and_zone() {
         "PULocationID" => [132i32, 132, 777],
     )
     .unwrap();
-    df.apply("tpep_pickup_datetime", |c| c.cast(&DataType::Datetime(TimeUnit::Microseconds, None)).unwrap()).unwrap();
+    df.apply("tpep_pickup_datetime", |c| {
+        c.cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+            .unwrap()
+    })
+    .unwrap();
     let pq = dir.path().join("yellow.parquet");
-    ParquetWriter::new(std::fs::File::create(&pq).unwrap()).finish(&mut df).unwrap();
-    let err = aggregate(&zone_options(&[pq], Frequency::Daily, "2020-04-01", "2020-04-01")).unwrap_err().to_string();
-    assert!(err.contains("yellow.parquet") && err.contains("row 3") && err.contains("777"), "{err}");
+    ParquetWriter::new(std::fs::File::create(&pq).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let err = aggregate(&zone_options(
+        &[pq],
+        Frequency::Daily,
+        "2020-04-01",
+        "2020-04-01",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("yellow.parquet") && err.contains("row 3") && err.contains("777"),
+        "{err}"
+    );
 }
 
 #[test]
 fn empty_after_filtering_says_what_was_filtered() {
     let path = shared("tlc/yellow_tripdata_2020-04_sample1000.csv");
-    let err = aggregate(&zone_options(&[path], Frequency::Daily, "2021-01-01", "2021-01-31")).unwrap_err().to_string();
-    assert!(err.contains("no data left") && err.contains("1000 rows") && err.contains("2021-01-01"), "{err}");
+    let err = aggregate(&zone_options(
+        &[path],
+        Frequency::Daily,
+        "2021-01-01",
+        "2021-01-31",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("no data left") && err.contains("1000 rows") && err.contains("2021-01-01"),
+        "{err}"
+    );
 }
 
 #[test]
 fn bad_paths_and_timestamps_in_trip_files() {
     let dir = tempfile::tempdir().unwrap();
-    let err = fusecast_data::files::expand(&["nothing_here_*.parquet".into()], dir.path()).unwrap_err().to_string();
-    assert!(err.contains("nothing_here_*.parquet") && err.contains("data.paths"), "{err}");
-    let csv = write(dir.path(), "trips.csv", "tpep_pickup_datetime,PULocationID\n2020-04-01 10:00:00,132\nnot a time,132\n");
-    let err = aggregate(&zone_options(&[csv], Frequency::Daily, "2020-04-01", "2020-04-01")).unwrap_err().to_string();
-    assert!(err.contains("trips.csv") && err.contains("row 2") && err.contains("not a time"), "{err}");
-    let csv = write(dir.path(), "bad_zone.csv", "tpep_pickup_datetime,PULocationID\n2020-04-01 10:00:00,JFK\n");
-    let err = aggregate(&zone_options(&[csv], Frequency::Daily, "2020-04-01", "2020-04-01")).unwrap_err().to_string();
-    assert!(err.contains("bad_zone.csv") && err.contains("row 1") && err.contains("JFK"), "{err}");
+    let err = fusecast_data::files::expand(&["nothing_here_*.parquet".into()], dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("nothing_here_*.parquet") && err.contains("data.paths"),
+        "{err}"
+    );
+    let csv = write(
+        dir.path(),
+        "trips.csv",
+        "tpep_pickup_datetime,PULocationID\n2020-04-01 10:00:00,132\nnot a time,132\n",
+    );
+    let err = aggregate(&zone_options(
+        &[csv],
+        Frequency::Daily,
+        "2020-04-01",
+        "2020-04-01",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("trips.csv") && err.contains("row 2") && err.contains("not a time"),
+        "{err}"
+    );
+    let csv = write(
+        dir.path(),
+        "bad_zone.csv",
+        "tpep_pickup_datetime,PULocationID\n2020-04-01 10:00:00,JFK\n",
+    );
+    let err = aggregate(&zone_options(
+        &[csv],
+        Frequency::Daily,
+        "2020-04-01",
+        "2020-04-01",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("bad_zone.csv") && err.contains("row 1") && err.contains("JFK"),
+        "{err}"
+    );
 }

@@ -11,10 +11,17 @@ use fusecast_data::zones::ZoneLookup;
 
 /// `../shared/data` next to the repository root.
 pub fn shared(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(rel)
 }
 
-pub fn zone_options(paths: &[PathBuf], frequency: Frequency, start: &str, end: &str) -> TripOptions {
+pub fn zone_options(
+    paths: &[PathBuf],
+    frequency: Frequency,
+    start: &str,
+    end: &str,
+) -> TripOptions {
     TripOptions {
         files: paths.iter().map(|p| DataFile::new(p).unwrap()).collect(),
         timestamp_column: None,
@@ -54,7 +61,11 @@ pub fn count_csv(
 ) -> (HashMap<(String, String), u64>, u64) {
     let mut lines = text.lines();
     let header = fields(lines.next().unwrap());
-    let idx: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    let idx: HashMap<&str, usize> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.as_str(), i))
+        .collect();
     let loc = idx[location];
     let mut counts = HashMap::new();
     let mut empty_location = 0;

