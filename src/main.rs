@@ -9,6 +9,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// Large column buffers come and go on every file: mimalloc keeps freed pages for reuse instead of
+// returning them to the kernel and faulting them in again (a third of ingest time with glibc).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "fusecast",

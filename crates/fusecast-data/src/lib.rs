@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod cluster;
 pub mod config;
 mod csvline;
+mod dense;
 pub mod error;
 pub mod files;
 pub mod panel;

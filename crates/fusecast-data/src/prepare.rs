@@ -101,12 +101,14 @@ pub fn load_panel(
                             ids.iter().map(|i| zone(i).service_zone.clone()).collect()
                         }
                         "zone" => ids.iter().map(|i| zone(i).name.clone()).collect(),
-                        other => return Err(DataError::config(
-                            "features.static",
-                            format!(
+                        other => {
+                            return Err(DataError::config(
+                                "features.static",
+                                format!(
                                 "{other:?} is not a zone attribute (borough, service_zone, zone)"
                             ),
-                        )),
+                            ))
+                        }
                     };
                     panel.set_static(name, values)?;
                 }

@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::dense::{self, Axis, NOT_A_SERIES, NOT_IN_LOOKUP};
 use crate::error::{DataError, Result};
 use crate::files::{self, DataFile, FileFormat};
 use crate::time::{self, parse_timestamp, Frequency, TimeGrid};
@@ -393,9 +394,6 @@ enum KeyIndex {
     },
 }
 
-const NOT_A_SERIES: u32 = u32::MAX;
-const NOT_IN_LOOKUP: u32 = u32::MAX - 1;
-
 impl Accumulator {
     fn new(grid: TimeGrid, keys: &SeriesKeys) -> Result<Self> {
         let index = match keys {
@@ -571,17 +569,17 @@ impl Accumulator {
                     .is_in(lit(list).implode(false), false),
             );
         }
-        let loc_type = if zone_keys {
-            DataType::Int64
-        } else {
-            DataType::String
+        let loc_dtype = schema
+            .get(cols.location.as_str())
+            .cloned()
+            .unwrap_or(DataType::Null);
+        let loc_expr = match (zone_keys, &loc_dtype) {
+            // Integer ids stay in their own type: no 10M-row cast for the common int32/int64.
+            (true, DataType::Int32 | DataType::Int64) => col(cols.location.as_str()),
+            (true, _) => col(cols.location.as_str()).strict_cast(DataType::Int64),
+            (false, _) => col(cols.location.as_str()).strict_cast(DataType::String),
         };
-        let mut exprs = vec![
-            col(cols.timestamp.as_str()),
-            col(cols.location.as_str())
-                .strict_cast(loc_type)
-                .alias("__loc"),
-        ];
+        let mut exprs = vec![col(cols.timestamp.as_str()), loc_expr.alias("__loc")];
         if let Some(v) = value {
             exprs.push(col(v).strict_cast(DataType::Float64).alias("__value"));
         }
@@ -590,42 +588,28 @@ impl Accumulator {
         self.report.rows += total;
         self.report.filtered_out += total.saturating_sub(kept);
 
-        let ts_series = df
-            .column(cols.timestamp.as_str())
-            .map_err(err)?
-            .as_materialized_series()
-            .clone();
-        let values: Option<Vec<Option<f64>>> = match value {
-            Some(_) => Some(
-                df.column("__value")
-                    .map_err(err)?
-                    .f64()
-                    .map_err(err)?
-                    .iter()
-                    .collect(),
-            ),
-            None => None,
+        let column = |name: &str| -> Result<Series> {
+            Ok(df
+                .column(name)
+                .map_err(err)?
+                .as_materialized_series()
+                .clone())
         };
-        let loc = df
-            .column("__loc")
-            .map_err(err)?
-            .as_materialized_series()
-            .clone();
-
-        // Fast path: naive microsecond timestamps and integer zones, straight from the columns.
-        if let (DataType::Datetime(_, None), true) = (&ts_dtype, zone_keys) {
-            let micros = ts_series
-                .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
-                .and_then(|c| c.cast(&DataType::Int64))
-                .map_err(err)?;
-            let micros = micros.i64().map_err(err)?;
-            let zones = loc.i64().map_err(err)?;
-            for (row, (t, z)) in micros.iter().zip(zones.iter()).enumerate() {
-                let v = self.value_at(&values, row);
-                self.add_zone_record(file, cols, row, t.map(|us| us.div_euclid(1_000_000)), z, v)?;
-            }
+        let ts_series = column(cols.timestamp.as_str())?;
+        let loc = column("__loc")?;
+        let value_series = value.map(|_| column("__value")).transpose()?;
+        if zone_keys && self.add_dense(file, cols, &ts_series, &loc, value_series.as_ref())? {
             return Ok(());
         }
+        let values: Option<Vec<Option<f64>>> = match &value_series {
+            Some(v) => Some(v.f64().map_err(err)?.iter().collect()),
+            None => None,
+        };
+        let loc = if zone_keys {
+            loc.cast(&DataType::Int64).map_err(err)?
+        } else {
+            loc
+        };
         let times = timestamp_seconds(file, &cols.timestamp, &ts_series, &ts_dtype, opts.timezone)?;
         if zone_keys {
             let zones = loc.i64().map_err(err)?;
@@ -641,6 +625,86 @@ impl Accumulator {
             }
         }
         Ok(())
+    }
+
+    /// The fast path for null-free naive timestamps and integer zones (every modern TLC file):
+    /// a parallel dense count straight over the column buffers. Returns false when the columns
+    /// do not qualify, leaving the rows to the general path.
+    fn add_dense(
+        &mut self,
+        file: &DataFile,
+        cols: &TripColumns,
+        ts: &Series,
+        loc: &Series,
+        value: Option<&Series>,
+    ) -> Result<bool> {
+        let DataType::Datetime(unit, None) = ts.dtype() else {
+            return Ok(false);
+        };
+        if ts.null_count() > 0 || loc.null_count() > 0 || value.is_some_and(|v| v.null_count() > 0)
+        {
+            return Ok(false);
+        }
+        let KeyIndex::Zones {
+            slot, ids, unknown, ..
+        } = &self.index
+        else {
+            return Ok(false);
+        };
+        let err = |e: PolarsError| DataError::read(&file.path, e);
+        let per_second = match unit {
+            TimeUnit::Nanoseconds => 1_000_000_000,
+            TimeUnit::Microseconds => 1_000_000,
+            TimeUnit::Milliseconds => 1_000,
+        };
+        let axis = Axis {
+            start: self.grid.start * per_second,
+            step: self.step * per_second,
+            len: self.grid.len,
+        };
+        let times = ts.to_physical_repr().rechunk();
+        let times = times.i64().map_err(err)?.cont_slice().map_err(err)?;
+        let values = value.map(|v| v.rechunk());
+        let values = match &values {
+            Some(v) => Some(v.f64().map_err(err)?.cont_slice().map_err(err)?),
+            None => None,
+        };
+        let loc = loc.rechunk();
+        let counts = match loc.dtype() {
+            DataType::Int32 => dense::count(
+                times,
+                loc.i32().map_err(err)?.cont_slice().map_err(err)?,
+                values,
+                axis,
+                slot,
+                ids.len(),
+            ),
+            _ => dense::count(
+                times,
+                loc.i64().map_err(err)?.cont_slice().map_err(err)?,
+                values,
+                axis,
+                slot,
+                ids.len(),
+            ),
+        };
+        if let (Some((row, zone)), UnknownZones::Error) = (counts.first_unknown, unknown) {
+            return Err(DataError::UnknownZone {
+                path: file.path.clone(),
+                column: cols.location.clone(),
+                row: first_parquet_row(file, &cols.location, zone).unwrap_or(row + 1),
+                zone,
+                count: counts.unknown_zone as usize,
+            });
+        }
+        for (s, series) in self.values.iter_mut().enumerate() {
+            let dense = &counts.values[s * axis.len..(s + 1) * axis.len];
+            series.iter_mut().zip(dense).for_each(|(a, b)| *a += b);
+        }
+        self.report.used += counts.used;
+        self.report.filtered_out += counts.out_of_range + counts.not_a_series;
+        self.report.unknown_zone += counts.unknown_zone;
+        Ok(true)
     }
 
     fn value_at(&mut self, values: &Option<Vec<Option<f64>>>, row: usize) -> f64 {
