@@ -397,7 +397,8 @@ pub fn generate(cfg: &SynthConfig) -> Result<Panel> {
             format!("{} is before start {}", cfg.end, cfg.start),
         ));
     }
-    if !(cfg.dispersion > 0.0) || !(cfg.trips_per_day > 0.0) {
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    if !positive(cfg.dispersion) || !positive(cfg.trips_per_day) {
         return Err(DataError::config(
             "data.synthetic",
             "dispersion and trips_per_day must be positive",

@@ -181,7 +181,7 @@ fn unknown_zone_ids_name_file_row_and_zone() {
         "tpep_pickup_datetime,PULocationID\n2020-04-01 10:00:00,132\n2020-04-01 11:00:00,999\n2020-04-01 12:00:00,998\n",
     );
     let err = aggregate(&zone_options(
-        &[csv.clone()],
+        std::slice::from_ref(&csv),
         Frequency::Daily,
         "2020-04-01",
         "2020-04-01",

@@ -31,7 +31,7 @@ fn yellow_csv_daily_and_hourly_match_a_plain_count() {
     let text = std::fs::read_to_string(&path).unwrap();
     for (freq, key_len) in [(Frequency::Daily, 10), (Frequency::Hourly, 13)] {
         let agg = aggregate(&zone_options(
-            &[path.clone()],
+            std::slice::from_ref(&path),
             freq,
             "2020-04-01",
             "2020-04-30",
@@ -157,7 +157,7 @@ fn green_parquet_matches_an_eager_reference_count() {
     let path = shared("tlc/green_tripdata_2020-04.parquet");
     for (freq, key_len, hourly) in [(Frequency::Daily, 10, false), (Frequency::Hourly, 13, true)] {
         let agg = aggregate(&zone_options(
-            &[path.clone()],
+            std::slice::from_ref(&path),
             freq,
             "2020-04-01",
             "2020-04-30",
@@ -180,7 +180,7 @@ fn green_parquet_matches_an_eager_reference_count() {
 fn ray_layout_and_id_types_agree() {
     let path = shared("tlc/yellow_tripdata_2020-04_sample1000.csv");
     let expected = aggregate(&zone_options(
-        &[path.clone()],
+        std::slice::from_ref(&path),
         Frequency::Daily,
         "2020-04-01",
         "2020-04-30",
