@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use fusecast_data::config::{ClustersConfig, DataConfig, FeaturesConfig, WindowsConfig};
+use fusecast_model::TftConfig;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,6 +33,8 @@ pub struct Config {
     pub features: FeaturesConfig,
     pub clusters: ClustersConfig,
     pub windows: WindowsConfig,
+    /// TFT hyper-parameters; its variables come from the data's feature layout.
+    pub model: TftConfig,
 }
 
 /// A config with the folder its relative data paths are resolved against.
@@ -45,6 +48,10 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config {}", path.display()))?;
         let config = Self::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        config
+            .model
+            .validate_hyper()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let base = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())

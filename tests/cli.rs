@@ -95,6 +95,13 @@ fn unknown_config_keys_fail_with_file_line_and_key() {
         stderr.contains("typo.toml") && stderr.contains("frequncy") && stderr.contains("line 3"),
         "{stderr}"
     );
+    std::fs::write(&config, "[model]\nhidden_size = 32\nattention_heads = 3\n").unwrap();
+    let (ok, _, stderr) = fusecast(dir.path(), &["run", config.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("typo.toml") && stderr.contains("model.attention_heads"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -1,0 +1,55 @@
+//! The gated residual network: `LayerNorm(residual + GLU(fc2(ELU(fc1(x) + context))))`, with the
+//! residual resampled (and normed) when the input and output widths differ.
+
+use burn::module::Module;
+use burn::tensor::activation::elu;
+use burn::tensor::{Device, Tensor};
+
+use crate::layers::{GateAddNorm, GroupedLinear, ResampleNorm};
+
+#[derive(Module, Debug)]
+pub struct Grn {
+    pub fc1: GroupedLinear,
+    /// Context projection (no bias), added after fc1.
+    pub context: Option<GroupedLinear>,
+    pub fc2: GroupedLinear,
+    pub gate_norm: GateAddNorm,
+    pub resample_norm: Option<ResampleNorm>,
+}
+
+pub struct GrnDims {
+    pub groups: usize,
+    pub d_in: usize,
+    pub hidden: usize,
+    pub d_out: usize,
+    pub context: Option<usize>,
+}
+
+impl Grn {
+    pub fn new(d: GrnDims, dropout: f64, device: &Device) -> Self {
+        Grn {
+            fc1: GroupedLinear::new(d.groups, d.d_in, d.hidden, true, device),
+            context: d
+                .context
+                .map(|c| GroupedLinear::new(d.groups, c, d.hidden, false, device)),
+            fc2: GroupedLinear::new(d.groups, d.hidden, d.hidden, true, device),
+            gate_norm: GateAddNorm::new(d.groups, d.hidden, d.d_out, dropout, device),
+            resample_norm: (d.d_in != d.d_out)
+                .then(|| ResampleNorm::new(d.groups, d.d_out, device)),
+        }
+    }
+
+    /// `x: [N, V, d_in]`, `context: [N, 1, c]` (shared by the groups) -> `[N, V, d_out]`.
+    pub fn forward(&self, x: Tensor<3>, context: Option<Tensor<3>>) -> Tensor<3> {
+        let residual = match &self.resample_norm {
+            Some(r) => r.forward(x.clone()),
+            None => x.clone(),
+        };
+        let mut h = self.fc1.forward(x);
+        if let (Some(proj), Some(c)) = (&self.context, context) {
+            h = h + proj.forward(c);
+        }
+        let h = self.fc2.forward(elu(h, 1.0));
+        self.gate_norm.forward(h, residual)
+    }
+}
