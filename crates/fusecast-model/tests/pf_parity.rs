@@ -96,7 +96,7 @@ fn config(meta: &Value) -> TftConfig {
     }
 }
 
-fn assert_close(what: &str, ours: &[f32], theirs: &[f64]) {
+fn assert_close(what: &str, ours: &[f32], theirs: &[f64], tolerance: f64) {
     assert_eq!(ours.len(), theirs.len(), "{what}: sizes differ");
     let mut worst = (0.0f64, 0usize);
     for (i, (a, b)) in ours.iter().zip(theirs).enumerate() {
@@ -107,7 +107,7 @@ fn assert_close(what: &str, ours: &[f32], theirs: &[f64]) {
         }
     }
     assert!(
-        worst.0 < 1e-4,
+        worst.0 < tolerance,
         "{what}: element {} is {} in ours, {} in PF (relative error {:.2e})",
         worst.1,
         ours[worst.1],
@@ -116,12 +116,12 @@ fn assert_close(what: &str, ours: &[f32], theirs: &[f64]) {
     );
 }
 
-fn parity(dir: &str) {
+fn parity(dir: &str, device: &Device, tolerance: f64) {
     let dir = fixture(dir);
     let meta: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
     let cfg = config(&meta);
-    let device = Device::flex();
+    let device = device.clone();
     let sd = StateDict::from_safetensors(&std::fs::read(dir.join("weights.safetensors")).unwrap())
         .unwrap();
     let model = load_pf(&cfg, &sd, &device).unwrap();
@@ -168,6 +168,7 @@ fn parity(dir: &str) {
         "prediction (raw output)",
         &vals(out.prediction),
         &expected.get("raw_output").1,
+        tolerance,
     );
     let att: Vec<f32> = out.attention.into_data().try_to_vec::<f32>().unwrap();
     let heads = cfg.attention_heads;
@@ -181,35 +182,66 @@ fn parity(dir: &str) {
         "encoder attention",
         &enc_att,
         &expected.get("encoder_attention").1,
+        tolerance,
     );
     assert_close(
         "decoder attention",
         &dec_att,
         &expected.get("decoder_attention").1,
+        tolerance,
     );
     assert_close(
         "static variable weights",
         &out.static_weights.into_data().try_to_vec::<f32>().unwrap(),
         &expected.get("static_variables").1,
+        tolerance,
     );
     assert_close(
         "encoder variable weights",
         &vals(out.encoder_weights),
         &expected.get("encoder_variables").1,
+        tolerance,
     );
     assert_close(
         "decoder variable weights",
         &vals(out.decoder_weights),
         &expected.get("decoder_variables").1,
+        tolerance,
     );
 }
 
 #[test]
 fn reproduces_pytorch_forecasting_one_lstm_layer() {
-    parity("tft_golden");
+    parity("tft_golden", &Device::flex(), 1e-4);
 }
 
 #[test]
 fn reproduces_pytorch_forecasting_two_lstm_layers() {
-    parity("tft_golden_lstm2");
+    parity("tft_golden_lstm2", &Device::flex(), 1e-4);
+}
+
+/// The same on the wgpu backend (a GPU, or Mesa's lavapipe Vulkan driver on CI). Without a
+/// Vulkan adapter it says so and passes, unless FUSECAST_REQUIRE_WGPU is set (CI sets it), in
+/// which case a missing adapter fails.
+#[test]
+fn reproduces_pytorch_forecasting_on_wgpu() {
+    use fusecast_model::burn::tensor::DeviceKind;
+    let required = std::env::var_os("FUSECAST_REQUIRE_WGPU").is_some();
+    let device = Device::wgpu(DeviceKind::DefaultDevice);
+    let probe = std::panic::catch_unwind(|| {
+        let t = Tensor::<1>::from_data(
+            TensorData::new(vec![1f32, 2.0], [2]),
+            &Device::wgpu(DeviceKind::DefaultDevice),
+        );
+        t.sum().into_scalar::<f32>()
+    });
+    match probe {
+        Ok(v) => assert_eq!(v, 3.0),
+        Err(_) if !required => {
+            eprintln!("no wgpu adapter here: wgpu parity not run (set FUSECAST_REQUIRE_WGPU=1 to make this fail)");
+            return;
+        }
+        Err(_) => panic!("FUSECAST_REQUIRE_WGPU is set but no wgpu adapter could be opened"),
+    }
+    parity("tft_golden", &device, 1e-4);
 }
