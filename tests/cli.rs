@@ -31,6 +31,10 @@ fn quickstart_writes_a_complete_run_directory() {
     );
     assert!(ok, "{stderr}");
     assert!(stdout.contains("263 series"), "{stdout}");
+    assert!(
+        stdout.contains("training stage is not built yet"),
+        "{stdout}"
+    );
     let run = dir.path().join("runs/t1");
     for f in ["config.toml", "data.json", "clusters.csv", "panel.parquet"] {
         assert!(run.join(f).exists(), "{f} missing");

@@ -36,6 +36,19 @@ pub fn run(config: &Path, name: Option<String>, progress: &Progress) -> Result<(
         counts[0], counts[1], counts[2], spec.encoder_length, spec.horizon, spec.stride
     ));
 
+    let model_config = fusecast_train::inputs::tft_config(&dataset.layout, &c.model);
+    model_config.validate()?;
+    let model =
+        fusecast_model::Tft::new(&model_config, &fusecast_model::burn::tensor::Device::flex())?;
+    progress.note(&format!(
+        "model: TFT with {} parameters over {} static, {} encoder and {} decoder variables; {:.1} MFLOPs per window forward",
+        fusecast_model::burn::module::Module::num_params(&model),
+        model_config.static_categoricals.len() + model_config.static_reals.len(),
+        model_config.encoder_categoricals.len() + model_config.encoder_reals.len(),
+        model_config.decoder_categoricals.len() + model_config.decoder_reals.len(),
+        fusecast_model::flops::forward_flops(&model_config, 1, spec.encoder_length, spec.horizon) as f64 / 1e6
+    ));
+
     let dir = c.run.output_dir.join(&c.run.name);
     progress.stage("writing the run directory", || {
         write_run_dir(&dir, c, &prepared, &dataset, &counts)
@@ -43,7 +56,7 @@ pub fn run(config: &Path, name: Option<String>, progress: &Progress) -> Result<(
     println!("data stage done: {}", panel.summary());
     println!("run directory: {}", dir.display());
     println!(
-        "The model and training stages are not built yet: this run stops after data preparation."
+        "The training stage is not built yet: this run stops after data preparation and the model check."
     );
     Ok(())
 }
