@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use fusecast_data::config::{ClustersConfig, DataConfig, FeaturesConfig, WindowsConfig};
 use fusecast_model::TftConfig;
+use fusecast_train::trainer::TrainConfig;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -35,6 +36,7 @@ pub struct Config {
     pub windows: WindowsConfig,
     /// TFT hyper-parameters; its variables come from the data's feature layout.
     pub model: TftConfig,
+    pub train: TrainConfig,
 }
 
 /// A config with the folder its relative data paths are resolved against.

@@ -30,12 +30,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the job a config describes (today: the data stage, written to the run directory).
+    /// Run the job a config describes: data stage, model, training (written to the run directory).
     Run {
         config: PathBuf,
         /// Overrides run.name.
         #[arg(long)]
         name: Option<String>,
+        /// Stream each epoch's metrics to stdout as JSON lines.
+        #[arg(long)]
+        json: bool,
     },
     /// Prepare the panel a config describes and write it as a long table (parquet or CSV).
     Prepare {
@@ -53,7 +56,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let progress = progress::Progress::new(cli.quiet);
     let result = match cli.command {
-        Command::Run { config, name } => commands::run::run(&config, name, &progress),
+        Command::Run { config, name, json } => commands::run::run(&config, name, json, &progress),
         Command::Prepare { config, out } => commands::prepare::run(&config, &out, &progress),
         Command::Aggregate(args) => commands::aggregate::run(args, &progress),
         Command::SynthTrips(args) => commands::synth_trips::run(args, &progress),

@@ -45,6 +45,10 @@ impl Progress {
         }
     }
 
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
     pub fn clear(&self) {
         self.bar.finish_and_clear();
     }

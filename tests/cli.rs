@@ -24,36 +24,66 @@ fn fusecast(cwd: &Path, args: &[&str]) -> (bool, String, String) {
 #[test]
 fn quickstart_writes_a_complete_run_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let config = root().join("configs/quickstart.toml");
-    let (ok, stdout, stderr) = fusecast(
-        dir.path(),
-        &["run", config.to_str().unwrap(), "--name", "t1"],
-    );
+    // The shipped quickstart, with training cut to 2 steps to keep the test short.
+    let text = std::fs::read_to_string(root().join("configs/quickstart.toml")).unwrap();
+    assert!(text.contains("max_epochs = 5") && text.contains("batches_per_epoch = 30"));
+    let config = dir.path().join("quickstart.toml");
+    let short = text
+        .replace("max_epochs = 5", "max_epochs = 1")
+        .replace("batches_per_epoch = 30", "batches_per_epoch = 2");
+    std::fs::write(&config, short).unwrap();
+    let run_named = |name: &str| {
+        fusecast(
+            dir.path(),
+            &["run", config.to_str().unwrap(), "--name", name],
+        )
+    };
+    let (ok, stdout, stderr) = run_named("t1");
     assert!(ok, "{stderr}");
     assert!(stdout.contains("263 series"), "{stdout}");
-    assert!(
-        stdout.contains("training stage is not built yet"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("trained 1 epochs"), "{stdout}");
     let run = dir.path().join("runs/t1");
-    for f in ["config.toml", "data.json", "clusters.csv", "panel.parquet"] {
+    for f in [
+        "config.toml",
+        "data.json",
+        "clusters.csv",
+        "panel.parquet",
+        "metrics.jsonl",
+        "best/model.bpk",
+    ] {
         assert!(run.join(f).exists(), "{f} missing");
     }
     let data: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("data.json")).unwrap()).unwrap();
     assert_eq!(data["series"].as_array().unwrap().len(), 263);
     assert_eq!(data["grid"]["len"], 730);
-    assert_eq!(data["clusters"]["sizes"].as_array().unwrap().len(), 2);
-    let sizes: u64 = data["clusters"]["sizes"]
+    let sizes: Vec<u64> = data["clusters"]["sizes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v.as_u64().unwrap())
-        .sum();
-    assert_eq!(sizes, 263);
+        .collect();
+    assert_eq!((sizes.len(), sizes.iter().sum::<u64>()), (2, 263));
     assert_eq!(data["scaler"]["series"].as_array().unwrap().len(), 263);
+    assert!(data["covariate_scales"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == "weather_tmax"));
     // 730 days - 56 held out = 674 training periods; decoders start at 56 -> 674 - 14 - 56 + 1 each.
     assert_eq!(data["windows"]["train"], 263 * (674 - 14 - 56 + 1));
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let epoch: serde_json::Value = serde_json::from_str(metrics.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (
+            metrics.lines().count(),
+            epoch["epoch"].as_u64(),
+            epoch["step"].as_u64()
+        ),
+        (1, Some(1), Some(2))
+    );
+    assert!(epoch["val_loss"].as_f64().unwrap().is_finite());
+    assert!(epoch["q_risk50"].as_f64().unwrap() > 0.0);
     let clusters = std::fs::read_to_string(run.join("clusters.csv")).unwrap();
     assert_eq!(clusters.lines().count(), 264);
     // The resolved config is a valid config that names every section.
@@ -65,6 +95,8 @@ fn quickstart_writes_a_complete_run_directory() {
         "[features]",
         "[clusters]",
         "[windows]",
+        "[model]",
+        "[train]",
     ] {
         assert!(
             resolved.contains(section),
@@ -72,10 +104,7 @@ fn quickstart_writes_a_complete_run_directory() {
         );
     }
     // Same config, same data: the fingerprint is reproducible.
-    let (ok, _, stderr) = fusecast(
-        dir.path(),
-        &["run", config.to_str().unwrap(), "--name", "t2"],
-    );
+    let (ok, _, stderr) = run_named("t2");
     assert!(ok, "{stderr}");
     let again: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("runs/t2/data.json")).unwrap(),

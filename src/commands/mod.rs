@@ -2,3 +2,4 @@ pub mod aggregate;
 pub mod prepare;
 pub mod run;
 pub mod synth_trips;
+pub mod train;

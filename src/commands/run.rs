@@ -10,7 +10,7 @@ use crate::commands::prepare::prepare_data;
 use crate::config::Config;
 use crate::progress::Progress;
 
-pub fn run(config: &Path, name: Option<String>, progress: &Progress) -> Result<()> {
+pub fn run(config: &Path, name: Option<String>, json: bool, progress: &Progress) -> Result<()> {
     let mut loaded = Config::load(config)?;
     if let Some(n) = name {
         loaded.config.run.name = n;
@@ -55,9 +55,12 @@ pub fn run(config: &Path, name: Option<String>, progress: &Progress) -> Result<(
     })?;
     println!("data stage done: {}", panel.summary());
     println!("run directory: {}", dir.display());
-    println!(
-        "The training stage is not built yet: this run stops after data preparation and the model check."
-    );
+    if c.train.max_epochs == 0 {
+        println!("train.max_epochs = 0: stopping after data preparation and the model check.");
+        return Ok(());
+    }
+    crate::commands::train::train_and_record(&dir, c, &dataset, json, progress)?;
+    println!("Evaluation against the baselines is not built yet: the run stops after training.");
     Ok(())
 }
 
@@ -97,6 +100,7 @@ fn write_run_dir(
         "covariates": covariates,
         "layout": dataset.layout,
         "scaler": dataset.scaler,
+        "covariate_scales": dataset.covariate_scales,
         "split": dataset.split,
         "windows": { "train": counts[0], "validation": counts[1], "test": counts[2] },
         "ingest": prepared.ingest,

@@ -228,6 +228,15 @@ pub struct Batch {
     pub target: Vec<f32>,
 }
 
+/// Standardization of one real covariate, fitted on the training periods of all series (PF
+/// scales every real input; raw weather in degrees and inches blows gradients up).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CovariateScale {
+    pub name: String,
+    pub center: f32,
+    pub scale: f32,
+}
+
 /// A panel with its split, scaler and layout: the source of every batch.
 pub struct WindowDataset<'a> {
     pub panel: &'a Panel,
@@ -235,6 +244,30 @@ pub struct WindowDataset<'a> {
     pub split: TimeSplit,
     pub scaler: TargetScaler,
     pub layout: FeatureLayout,
+    pub covariate_scales: Vec<CovariateScale>,
+}
+
+fn fit_covariate_scales(panel: &Panel, train_end: usize) -> Vec<CovariateScale> {
+    let len = panel.len();
+    panel
+        .covariates
+        .iter()
+        .filter(|c| c.kind == CovariateKind::Real)
+        .map(|c| {
+            let values: Vec<f64> = (0..panel.n_series())
+                .flat_map(|s| (0..train_end).map(move |t| (s, t)))
+                .map(|(s, t)| c.value(s, t, len) as f64)
+                .collect();
+            let n = values.len().max(1) as f64;
+            let mean = values.iter().sum::<f64>() / n;
+            let std = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
+            CovariateScale {
+                name: c.name.clone(),
+                center: mean as f32,
+                scale: if std > 1e-8 { std as f32 } else { 1.0 },
+            }
+        })
+        .collect()
 }
 
 impl<'a> WindowDataset<'a> {
@@ -286,6 +319,7 @@ impl<'a> WindowDataset<'a> {
             split,
             scaler: TargetScaler::fit(panel, transform, split.train_end)?,
             layout: FeatureLayout::fit(panel),
+            covariate_scales: fit_covariate_scales(panel, split.train_end),
         })
     }
 
@@ -301,13 +335,24 @@ impl<'a> WindowDataset<'a> {
         let lay = &self.layout;
         let cov = |name: &str| p.covariate(name).expect("layout names panel covariates");
         let known_cats: Vec<_> = lay.known_categoricals.iter().map(|(n, _)| cov(n)).collect();
+        let scale_of = |name: &str| {
+            let s = self
+                .covariate_scales
+                .iter()
+                .find(|s| s.name == name)
+                .expect("reals are scaled");
+            (s.center, s.scale)
+        };
         let known_reals: Vec<_> = lay
             .known_reals
             .iter()
             .filter(|n| *n != RELATIVE_TIME)
-            .map(|n| cov(n))
+            .map(|n| (cov(n), scale_of(n)))
             .collect();
-        let observed: Vec<_> = lay.observed_reals[1..].iter().map(|n| cov(n)).collect();
+        let observed: Vec<_> = lay.observed_reals[1..]
+            .iter()
+            .map(|n| (cov(n), scale_of(n)))
+            .collect();
         let n_enc_reals = lay.known_reals.len() + lay.observed_reals.len();
         let mut b = Batch {
             size: windows.len(),
@@ -338,16 +383,16 @@ impl<'a> WindowDataset<'a> {
                 let row = &mut b.encoder_reals
                     [(i * e_max + k) * n_enc_reals..(i * e_max + k + 1) * n_enc_reals];
                 let mut j = 0;
-                for c in &known_reals {
-                    row[j] = c.value(s, t, len);
+                for (c, (center, scale)) in &known_reals {
+                    row[j] = (c.value(s, t, len) - center) / scale;
                     j += 1;
                 }
                 row[j] = relative_time(t as i64 - origin, e_max);
                 j += 1;
                 row[j] = self.scaler.scale(s, p.values(s)[t]);
                 j += 1;
-                for c in &observed {
-                    row[j] = c.value(s, t, len);
+                for (c, (center, scale)) in &observed {
+                    row[j] = (c.value(s, t, len) - center) / scale;
                     j += 1;
                 }
             }
@@ -355,8 +400,8 @@ impl<'a> WindowDataset<'a> {
                 for c in &known_cats {
                     b.decoder_categoricals.push(c.value(s, t, len) as i64);
                 }
-                for c in &known_reals {
-                    b.decoder_reals.push(c.value(s, t, len));
+                for (c, (center, scale)) in &known_reals {
+                    b.decoder_reals.push((c.value(s, t, len) - center) / scale);
                 }
                 b.decoder_reals
                     .push(relative_time(t as i64 - origin, e_max));

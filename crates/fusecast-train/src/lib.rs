@@ -1,4 +1,5 @@
-//! Fusecast's training stage. Today: the bridge from the data stage's windows to the model's
-//! inputs (the trainer itself is the training issue's work).
+//! Fusecast's training stage: one global TFT over all series of a panel.
 
+pub mod clip;
 pub mod inputs;
+pub mod trainer;

@@ -1,0 +1,338 @@
+//! One global TFT over every window of a panel on one device: Adam, clipping by the global
+//! gradient norm, warm-up and ReduceLROnPlateau, early stopping, validation metrics on the
+//! original scale every epoch. Seeded: the same config and data give the same loss curve.
+
+use std::time::Instant;
+
+use fusecast_data::window::{Part, WindowDataset};
+use fusecast_model::burn::module::Module;
+use fusecast_model::burn::optim::decay::WeightDecayConfig;
+use fusecast_model::burn::optim::{AdamConfig, GradientsParams};
+use fusecast_model::burn::tensor::Device;
+use fusecast_model::loss::{q_risk, quantile_loss};
+use fusecast_model::{Tft, TftConfig};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use crate::clip::clip_global_norm;
+use crate::inputs::{tft_config, tft_input, tft_target};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    pub learning_rate: f64,
+    pub batch_size: usize,
+    pub max_epochs: usize,
+    /// Training batches per epoch (PF's `limit_train_batches`); all windows when absent.
+    pub batches_per_epoch: Option<usize>,
+    pub max_steps: Option<usize>,
+    /// Stop after the epoch that crosses this many seconds.
+    pub time_budget_s: Option<f64>,
+    /// Clip the global gradient norm to this (PF's 0.1); off when absent.
+    pub grad_clip_norm: Option<f64>,
+    pub weight_decay: f64,
+    /// Linear warm-up of the learning rate over this many steps.
+    pub warmup_steps: usize,
+    /// ReduceLROnPlateau on the validation loss.
+    pub plateau_patience: usize,
+    pub plateau_factor: f64,
+    pub min_learning_rate: f64,
+    /// Stop when the validation loss has not improved for this many epochs.
+    pub early_stopping_patience: usize,
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            learning_rate: 3e-3,
+            batch_size: 128,
+            max_epochs: 30,
+            batches_per_epoch: None,
+            max_steps: None,
+            time_budget_s: None,
+            grad_clip_norm: Some(0.1),
+            weight_decay: 0.0,
+            warmup_steps: 0,
+            plateau_patience: 4,
+            plateau_factor: 0.5,
+            min_learning_rate: 1e-5,
+            early_stopping_patience: 10,
+            seed: 42,
+        }
+    }
+}
+
+/// One line of `metrics.jsonl`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    pub epoch: usize,
+    pub step: usize,
+    pub train_loss: f64,
+    pub val_loss: f64,
+    /// On the original scale, over all validation windows and steps.
+    pub q_risk50: f64,
+    pub q_risk90: f64,
+    pub mae: f64,
+    pub lr: f64,
+    pub grad_norm: f64,
+    pub samples_per_s: f64,
+    pub wall_s: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Data(#[from] fusecast_data::DataError),
+    #[error(transparent)]
+    Model(#[from] fusecast_model::config::ConfigError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the loss or gradient norm became {loss} at step {step} (epoch {epoch}); the batch held series {series}. The last good state is kept; lower the learning rate or check the data")]
+    NonFinite {
+        loss: f32,
+        step: usize,
+        epoch: usize,
+        series: String,
+    },
+}
+
+pub struct Trained {
+    pub model: Tft,
+    pub history: Vec<EpochMetrics>,
+    pub best_epoch: usize,
+}
+
+/// Validation (or test) loss and metrics of `model` over a part of the split.
+pub struct Evaluation {
+    pub loss: f64,
+    pub q_risk50: f64,
+    pub q_risk90: f64,
+    pub mae: f64,
+}
+
+fn nearest(quantiles: &[f64], q: f64) -> usize {
+    (0..quantiles.len())
+        .min_by(|a, b| {
+            (quantiles[*a] - q)
+                .abs()
+                .partial_cmp(&(quantiles[*b] - q).abs())
+                .expect("finite")
+        })
+        .expect("quantiles exist")
+}
+
+pub fn evaluate(
+    model: &Tft,
+    ds: &WindowDataset,
+    part: Part,
+    batch_size: usize,
+    device: &Device,
+) -> Result<Evaluation, TrainError> {
+    let windows = ds.windows(part)?;
+    if windows.is_empty() {
+        return Err(TrainError::Invalid(format!(
+            "no {part:?} windows: increase the split's periods"
+        )));
+    }
+    let q = &model.config().quantiles;
+    let (i50, i90) = (nearest(q, 0.5), nearest(q, 0.9));
+    let (mut loss_sum, mut actual, mut p50, mut p90) = (0.0, Vec::new(), Vec::new(), Vec::new());
+    let all: Vec<usize> = (0..windows.len()).collect();
+    for chunk in all.chunks(batch_size) {
+        let ws: Vec<_> = chunk.iter().map(|i| windows.get(*i)).collect();
+        let batch = ds.batch(&ws);
+        let out = model.forward(tft_input(&batch, &ds.layout, device));
+        let pred: Vec<f32> = out
+            .prediction
+            .clone()
+            .into_data()
+            .try_to_vec()
+            .expect("float output");
+        let loss: f32 = quantile_loss(out.prediction, tft_target(&batch, device), q).into_scalar();
+        loss_sum += loss as f64 * ws.len() as f64;
+        for (i, w) in ws.iter().enumerate() {
+            for k in 0..batch.horizon {
+                let row = (i * batch.horizon + k) * q.len();
+                actual.push(ds.panel.values(w.series)[w.decoder_start + k]);
+                p50.push(ds.scaler.unscale(w.series, pred[row + i50] as f64));
+                p90.push(ds.scaler.unscale(w.series, pred[row + i90] as f64));
+            }
+        }
+    }
+    let mae = actual
+        .iter()
+        .zip(&p50)
+        .map(|(a, p)| (a - p).abs())
+        .sum::<f64>()
+        / actual.len() as f64;
+    Ok(Evaluation {
+        loss: loss_sum / windows.len() as f64,
+        q_risk50: q_risk(&actual, &p50, 0.5),
+        q_risk90: q_risk(&actual, &p90, 0.9),
+        mae,
+    })
+}
+
+/// The distinct series of a batch, for error messages (the first 20).
+fn series_of(ds: &WindowDataset, windows: &[fusecast_data::window::Window]) -> String {
+    let mut ids: Vec<&str> = windows
+        .iter()
+        .map(|w| ds.panel.series[w.series].as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let more = ids.len().saturating_sub(20);
+    let mut text = ids.into_iter().take(20).collect::<Vec<_>>().join(", ");
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    text
+}
+
+/// Trains one global model over every training window. `on_epoch` sees each epoch's metrics (for
+/// progress bars, metrics.jsonl and checkpoints).
+pub fn train(
+    ds: &WindowDataset,
+    hyper: &TftConfig,
+    cfg: &TrainConfig,
+    device: &Device,
+    mut on_epoch: impl FnMut(&EpochMetrics, &Tft),
+    mut on_step: impl FnMut(usize, f64),
+) -> Result<Trained, TrainError> {
+    if cfg.batch_size == 0
+        || cfg.max_epochs == 0
+        || cfg.learning_rate.is_nan()
+        || cfg.learning_rate <= 0.0
+    {
+        return Err(TrainError::Invalid(
+            "train.batch_size, max_epochs and learning_rate must be positive".into(),
+        ));
+    }
+    let model_cfg = tft_config(&ds.layout, hyper);
+    let device = device.clone().autodiff();
+    device.seed(cfg.seed);
+    let mut model = Tft::new(&model_cfg, &device)?;
+    let mut adam = AdamConfig::new().with_epsilon(1e-8);
+    if cfg.weight_decay > 0.0 {
+        adam = adam.with_weight_decay(Some(WeightDecayConfig::new(cfg.weight_decay as f32)));
+    }
+    let mut optim = adam.init();
+    let train_windows = ds.windows(Part::Train)?;
+    if train_windows.is_empty() {
+        return Err(TrainError::Invalid("no training windows".into()));
+    }
+    let mut order: Vec<usize> = (0..train_windows.len()).collect();
+    let mut rng = StdRng::seed_from_u64(cfg.seed);
+    let started = Instant::now();
+    let (mut step, mut lr, mut history) = (0usize, cfg.learning_rate, Vec::new());
+    let (mut best, mut best_epoch, mut since_best, mut since_plateau) = (f64::INFINITY, 0, 0, 0);
+    let mut best_model = model.clone();
+    for epoch in 1..=cfg.max_epochs {
+        order.shuffle(&mut rng);
+        let epoch_start = Instant::now();
+        let (mut loss_sum, mut samples, mut grad_norm) = (0.0, 0usize, 0.0);
+        let batches = order
+            .chunks(cfg.batch_size)
+            .take(cfg.batches_per_epoch.unwrap_or(usize::MAX));
+        for chunk in batches {
+            if cfg.max_steps.is_some_and(|m| step >= m) {
+                break;
+            }
+            let ws: Vec<_> = chunk.iter().map(|i| train_windows.get(*i)).collect();
+            let batch = ds.batch(&ws);
+            let out = model.forward(tft_input(&batch, &ds.layout, &device));
+            let loss = quantile_loss(
+                out.prediction,
+                tft_target(&batch, &device),
+                &model_cfg.quantiles,
+            );
+            let value: f32 = loss.clone().into_scalar();
+            step += 1;
+            if !value.is_finite() {
+                let mut series: Vec<&str> = ws
+                    .iter()
+                    .map(|w| ds.panel.series[w.series].as_str())
+                    .collect();
+                series.dedup();
+                return Err(TrainError::NonFinite {
+                    loss: value,
+                    step,
+                    epoch,
+                    series: series.join(", "),
+                });
+            }
+            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+            if let Some(max) = cfg.grad_clip_norm {
+                grad_norm = clip_global_norm(&model, &mut grads, max);
+                if !grad_norm.is_finite() {
+                    return Err(TrainError::NonFinite {
+                        loss: grad_norm as f32,
+                        step,
+                        epoch,
+                        series: series_of(ds, &ws),
+                    });
+                }
+            }
+            let step_lr = if step <= cfg.warmup_steps {
+                lr * step as f64 / cfg.warmup_steps as f64
+            } else {
+                lr
+            };
+            model = optim.step(step_lr, model, grads);
+            loss_sum += value as f64 * ws.len() as f64;
+            samples += ws.len();
+            on_step(step, value as f64);
+        }
+        let train_secs = epoch_start.elapsed().as_secs_f64();
+        let eval = evaluate(
+            &model.valid(),
+            ds,
+            Part::Validation,
+            cfg.batch_size,
+            &device,
+        )?;
+        let metrics = EpochMetrics {
+            epoch,
+            step,
+            train_loss: loss_sum / samples.max(1) as f64,
+            val_loss: eval.loss,
+            q_risk50: eval.q_risk50,
+            q_risk90: eval.q_risk90,
+            mae: eval.mae,
+            lr,
+            grad_norm,
+            samples_per_s: samples as f64 / train_secs.max(1e-9),
+            wall_s: started.elapsed().as_secs_f64(),
+        };
+        on_epoch(&metrics, &model);
+        history.push(metrics);
+        if eval.loss < best - 1e-12 {
+            (best, best_epoch, since_best, since_plateau) = (eval.loss, epoch, 0, 0);
+            best_model = model.clone();
+        } else {
+            since_best += 1;
+            since_plateau += 1;
+            if since_plateau >= cfg.plateau_patience {
+                lr = (lr * cfg.plateau_factor).max(cfg.min_learning_rate);
+                since_plateau = 0;
+            }
+        }
+        let out_of_time = cfg
+            .time_budget_s
+            .is_some_and(|b| started.elapsed().as_secs_f64() >= b);
+        if since_best >= cfg.early_stopping_patience
+            || out_of_time
+            || cfg.max_steps.is_some_and(|m| step >= m)
+        {
+            break;
+        }
+    }
+    Ok(Trained {
+        model: best_model,
+        history,
+        best_epoch,
+    })
+}
