@@ -2,4 +2,5 @@
 
 pub mod clip;
 pub mod inputs;
+pub mod parallel;
 pub mod trainer;

@@ -42,6 +42,8 @@ pub struct TrainConfig {
     /// Stop when the validation loss has not improved for this many epochs.
     pub early_stopping_patience: usize,
     pub seed: u64,
+    /// Model replicas the global batch is split across (data parallel, one thread each).
+    pub replicas: usize,
 }
 
 impl Default for TrainConfig {
@@ -61,6 +63,7 @@ impl Default for TrainConfig {
             min_learning_rate: 1e-5,
             early_stopping_patience: 10,
             seed: 42,
+            replicas: 1,
         }
     }
 }
@@ -192,8 +195,73 @@ fn series_of(ds: &WindowDataset, windows: &[fusecast_data::window::Window]) -> S
     text
 }
 
+/// Forces the lazy initialization of every parameter.
+pub fn initialize<M: Module>(model: &M) {
+    struct Touch;
+    impl fusecast_model::burn::module::ModuleVisitor for Touch {
+        fn visit_float<const D: usize>(
+            &mut self,
+            param: &fusecast_model::burn::module::Param<fusecast_model::burn::tensor::Tensor<D>>,
+        ) {
+            let _ = param.val();
+        }
+    }
+    model.visit(&mut Touch);
+}
+
+/// Loss and gradients of one global batch, split across `replicas` threads and averaged. The
+/// loss is the batch mean either way, so one replica and N replicas take the same step.
+pub fn shard_step(
+    model: &Tft,
+    ds: &WindowDataset,
+    windows: &[fusecast_data::window::Window],
+    replicas: usize,
+    device: &Device,
+    quantiles: &[f64],
+) -> (f32, GradientsParams) {
+    let one = |m: &Tft, ws: &[fusecast_data::window::Window]| {
+        let batch = ds.batch(ws);
+        let out = m.forward(tft_input(&batch, &ds.layout, device));
+        let loss = quantile_loss(out.prediction, tft_target(&batch, device), quantiles);
+        let value: f32 = loss.clone().into_scalar();
+        (value, GradientsParams::from_grads(loss.backward(), m))
+    };
+    let parts = crate::parallel::shards(windows.len(), replicas);
+    if parts.len() == 1 {
+        return one(model, windows);
+    }
+    let results: Vec<(f32, GradientsParams)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .iter()
+            .map(|r| {
+                let replica = model.clone().fork(device);
+                let ws = &windows[r.clone()];
+                scope.spawn(move || one(&replica, ws))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("replica thread"))
+            .collect()
+    });
+    let weights: Vec<f64> = parts
+        .iter()
+        .map(|r| r.len() as f64 / windows.len() as f64)
+        .collect();
+    let value = results
+        .iter()
+        .zip(&weights)
+        .map(|((v, _), w)| *v as f64 * w)
+        .sum::<f64>() as f32;
+    let grads = results.into_iter().map(|(_, g)| g).collect();
+    (
+        value,
+        crate::parallel::weighted_average(model, grads, &weights),
+    )
+}
+
 /// Trains one global model over every training window. `on_epoch` sees each epoch's metrics (for
-/// progress bars, metrics.jsonl and checkpoints).
+/// progress bars, metrics.jsonl and checkpoints), `on_step` each step's loss.
 pub fn train(
     ds: &WindowDataset,
     hyper: &TftConfig,
@@ -204,17 +272,21 @@ pub fn train(
 ) -> Result<Trained, TrainError> {
     if cfg.batch_size == 0
         || cfg.max_epochs == 0
+        || cfg.replicas == 0
         || cfg.learning_rate.is_nan()
         || cfg.learning_rate <= 0.0
     {
         return Err(TrainError::Invalid(
-            "train.batch_size, max_epochs and learning_rate must be positive".into(),
+            "train.batch_size, max_epochs, replicas and learning_rate must be positive".into(),
         ));
     }
     let model_cfg = tft_config(&ds.layout, hyper);
     let device = device.clone().autodiff();
     device.seed(cfg.seed);
+    // Parameters initialize lazily, on first read: read them all now, so that replicas forked from
+    // the model share its values instead of each drawing its own on its own thread.
     let mut model = Tft::new(&model_cfg, &device)?;
+    initialize(&model);
     let mut adam = AdamConfig::new().with_epsilon(1e-8);
     if cfg.weight_decay > 0.0 {
         adam = adam.with_weight_decay(Some(WeightDecayConfig::new(cfg.weight_decay as f32)));
@@ -225,13 +297,16 @@ pub fn train(
         return Err(TrainError::Invalid("no training windows".into()));
     }
     let mut order: Vec<usize> = (0..train_windows.len()).collect();
-    let mut rng = StdRng::seed_from_u64(cfg.seed);
     let started = Instant::now();
     let (mut step, mut lr, mut history) = (0usize, cfg.learning_rate, Vec::new());
     let (mut best, mut best_epoch, mut since_best, mut since_plateau) = (f64::INFINITY, 0, 0, 0);
     let mut best_model = model.clone();
     for epoch in 1..=cfg.max_epochs {
-        order.shuffle(&mut rng);
+        // The order of an epoch depends only on (seed, epoch): a resumed run replays it exactly.
+        order.sort_unstable();
+        order.shuffle(&mut StdRng::seed_from_u64(
+            cfg.seed.wrapping_add(epoch as u64),
+        ));
         let epoch_start = Instant::now();
         let (mut loss_sum, mut samples, mut grad_norm) = (0.0, 0usize, 0.0);
         let batches = order
@@ -242,39 +317,25 @@ pub fn train(
                 break;
             }
             let ws: Vec<_> = chunk.iter().map(|i| train_windows.get(*i)).collect();
-            let batch = ds.batch(&ws);
-            let out = model.forward(tft_input(&batch, &ds.layout, &device));
-            let loss = quantile_loss(
-                out.prediction,
-                tft_target(&batch, &device),
-                &model_cfg.quantiles,
-            );
-            let value: f32 = loss.clone().into_scalar();
             step += 1;
-            if !value.is_finite() {
-                let mut series: Vec<&str> = ws
-                    .iter()
-                    .map(|w| ds.panel.series[w.series].as_str())
-                    .collect();
-                series.dedup();
-                return Err(TrainError::NonFinite {
-                    loss: value,
-                    step,
-                    epoch,
-                    series: series.join(", "),
-                });
-            }
-            let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+            // Dropout masks depend only on (seed, step), whatever ran before on this device.
+            device.seed(cfg.seed.wrapping_mul(1_000_003).wrapping_add(step as u64));
+            let (value, mut grads) =
+                shard_step(&model, ds, &ws, cfg.replicas, &device, &model_cfg.quantiles);
             if let Some(max) = cfg.grad_clip_norm {
                 grad_norm = clip_global_norm(&model, &mut grads, max);
-                if !grad_norm.is_finite() {
-                    return Err(TrainError::NonFinite {
-                        loss: grad_norm as f32,
-                        step,
-                        epoch,
-                        series: series_of(ds, &ws),
-                    });
-                }
+            }
+            if !value.is_finite() || !grad_norm.is_finite() {
+                return Err(TrainError::NonFinite {
+                    loss: if value.is_finite() {
+                        grad_norm as f32
+                    } else {
+                        value
+                    },
+                    step,
+                    epoch,
+                    series: series_of(ds, &ws),
+                });
             }
             let step_lr = if step <= cfg.warmup_steps {
                 lr * step as f64 / cfg.warmup_steps as f64

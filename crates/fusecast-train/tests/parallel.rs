@@ -1,0 +1,179 @@
+//! Data parallel equals single device: 2 replicas with a global batch B end with the same
+//! parameters and validation loss as 1 replica with batch B. Alone in its test binary (burn's
+//! device RNG draws the initial weights).
+
+use fusecast_data::config::{ClusterMethod, ClustersConfig, DataConfig, FeaturesConfig};
+use fusecast_data::prepare::{prepare, Prepared};
+use fusecast_data::scale::TargetTransform;
+use fusecast_data::synth::SynthConfig;
+use fusecast_data::time::Day;
+use fusecast_data::window::{TimeSplit, WindowDataset, WindowSpec};
+use fusecast_model::burn::tensor::Device;
+use fusecast_model::TftConfig;
+use fusecast_train::trainer::{train, TrainConfig};
+
+fn prepared() -> Prepared {
+    let data = DataConfig {
+        synthetic: SynthConfig {
+            zones: 16,
+            start: Day::ymd(2023, 1, 1),
+            end: Day::ymd(2023, 6, 30),
+            ..SynthConfig::default()
+        },
+        ..DataConfig::default()
+    };
+    let clusters = ClustersConfig {
+        method: ClusterMethod::KmeansProfile,
+        k: 2,
+        ..ClustersConfig::default()
+    };
+    prepare(
+        &data,
+        &FeaturesConfig::default(),
+        &clusters,
+        std::path::Path::new("."),
+    )
+    .unwrap()
+}
+
+fn dataset(p: &Prepared) -> WindowDataset<'_> {
+    let spec = WindowSpec {
+        encoder_length: 21,
+        min_encoder_length: 21,
+        horizon: 7,
+        stride: 1,
+    };
+    WindowDataset::new(
+        &p.panel,
+        spec,
+        TimeSplit::from_tail(p.panel.len(), 14, 7).unwrap(),
+        TargetTransform::Log1p,
+    )
+    .unwrap()
+}
+
+fn hyper() -> TftConfig {
+    TftConfig {
+        hidden_size: 16,
+        attention_heads: 2,
+        hidden_continuous_size: 8,
+        ..TftConfig::default()
+    }
+}
+
+#[test]
+fn two_replicas_take_the_same_steps_as_one() {
+    use fusecast_model::burn::module::{Module, ModuleVisitor, Param};
+    use fusecast_model::burn::tensor::Tensor;
+    struct Collect(Vec<f32>);
+    impl ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0
+                .extend(param.val().into_data().try_to_vec::<f32>().unwrap());
+        }
+    }
+    let p = prepared();
+    let ds = dataset(&p);
+    let hyper = TftConfig {
+        dropout: 0.0,
+        ..hyper()
+    };
+    let run = |replicas| {
+        let cfg = TrainConfig {
+            batch_size: 48,
+            max_epochs: 1,
+            batches_per_epoch: Some(3),
+            learning_rate: 1e-2,
+            replicas,
+            ..TrainConfig::default()
+        };
+        let t = train(&ds, &hyper, &cfg, &Device::flex(), |_, _| {}, |_, _| {}).unwrap();
+        let mut c = Collect(Vec::new());
+        t.model.visit(&mut c);
+        (c.0, t.history[0].val_loss, t.history[0].train_loss)
+    };
+    averaged_shard_gradients_equal_the_full_batch_gradient(&p);
+    let (one, val1, train1) = run(1);
+
+    let (two, val2, train2) = run(2);
+    assert_eq!(one.len(), two.len());
+
+    // Relative to the parameters' scale: f32 rounding differs between one batch and two
+    // half-batches summed, and Adam normalizes tiny gradients up, so near-zero parameters carry
+    // rounding-level absolute differences (~1e-8) that an element-wise relative error inflates.
+    let scale = one.iter().fold(0.0f32, |m, v| m.max(v.abs())) as f64;
+    let worst = one
+        .iter()
+        .zip(&two)
+        .map(|(a, b)| (a - b).abs() as f64)
+        .fold(0.0, f64::max)
+        / scale;
+    let l2 = (one
+        .iter()
+        .zip(&two)
+        .map(|(a, b)| ((a - b) as f64).powi(2))
+        .sum::<f64>()
+        / one.iter().map(|a| (*a as f64).powi(2)).sum::<f64>())
+    .sqrt();
+    assert!(
+        worst < 1e-5 && l2 < 1e-5,
+        "parameters differ: max {worst:.2e} of the largest parameter, L2 relative {l2:.2e}"
+    );
+    assert!(
+        (val1 - val2).abs() < 1e-5 * val1.abs(),
+        "validation loss {val1} vs {val2}"
+    );
+    assert!(
+        (train1 - train2).abs() < 1e-5 * train1.abs(),
+        "training loss {train1} vs {train2}"
+    );
+    // Three replicas (uneven work per thread is fine: shards are weighted by size) agree too.
+    let (three, _, _) = run(3);
+    let worst3 = one
+        .iter()
+        .zip(&three)
+        .map(|(a, b)| (a - b).abs() as f64)
+        .fold(0.0, f64::max)
+        / scale;
+    assert!(worst3 < 1e-5, "3 replicas differ by {worst3:.2e}");
+}
+
+/// The all-reduce itself: shard gradients averaged by size equal the full batch's gradient, before
+/// and after an optimizer step. (In the same test as above: one test per binary keeps burn's
+/// device RNG, which draws the initial weights, free of races.)
+fn averaged_shard_gradients_equal_the_full_batch_gradient(p: &Prepared) {
+    use fusecast_data::window::Part;
+    use fusecast_model::burn::module::Module;
+    use fusecast_model::Tft;
+    use fusecast_train::inputs::tft_config;
+    use fusecast_train::trainer::shard_step;
+    let ds = dataset(p);
+    let hyper = TftConfig {
+        dropout: 0.0,
+        ..hyper()
+    };
+    let device = Device::flex().autodiff();
+    let model = Tft::new(&tft_config(&ds.layout, &hyper), &device)
+        .unwrap()
+        .materialize();
+    let train = ds.windows(Part::Train).unwrap();
+    let ws: Vec<_> = (0..24).map(|i| train.get(i * 5)).collect();
+    let (l1, g1) = shard_step(&model, &ds, &ws, 1, &device, &hyper.quantiles);
+    let (l2, g2) = shard_step(&model, &ds, &ws, 2, &device, &hyper.quantiles);
+    let id = model.output_layer.weight.id;
+    let a: Vec<f32> = g1.get::<2>(id).unwrap().into_data().try_to_vec().unwrap();
+    let b: Vec<f32> = g2.get::<2>(id).unwrap().into_data().try_to_vec().unwrap();
+    assert!((l1 - l2).abs() < 1e-5);
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-6, "{worst}");
+    // After an optimizer step the replicas still see every parameter's gradient.
+    let mut optim = fusecast_model::burn::optim::AdamConfig::new().init();
+    let stepped = optim.step(1e-2, model, g1);
+    let (_, g1) = shard_step(&stepped, &ds, &ws, 1, &device, &hyper.quantiles);
+    let (_, g2) = shard_step(&stepped, &ds, &ws, 2, &device, &hyper.quantiles);
+    assert_eq!(g1.len(), g2.len());
+}
