@@ -39,6 +39,9 @@ enum Command {
         /// Stream each epoch's metrics to stdout as JSON lines.
         #[arg(long)]
         json: bool,
+        /// Continue the run from its last checkpoint (same config and data, or it is refused).
+        #[arg(long)]
+        resume: bool,
     },
     /// Prepare the panel a config describes and write it as a long table (parquet or CSV).
     Prepare {
@@ -56,7 +59,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let progress = progress::Progress::new(cli.quiet);
     let result = match cli.command {
-        Command::Run { config, name, json } => commands::run::run(&config, name, json, &progress),
+        Command::Run {
+            config,
+            name,
+            json,
+            resume,
+        } => commands::run::run(&config, name, json, resume, &progress),
         Command::Prepare { config, out } => commands::prepare::run(&config, &out, &progress),
         Command::Aggregate(args) => commands::aggregate::run(args, &progress),
         Command::SynthTrips(args) => commands::synth_trips::run(args, &progress),

@@ -10,7 +10,13 @@ use crate::commands::prepare::prepare_data;
 use crate::config::Config;
 use crate::progress::Progress;
 
-pub fn run(config: &Path, name: Option<String>, json: bool, progress: &Progress) -> Result<()> {
+pub fn run(
+    config: &Path,
+    name: Option<String>,
+    json: bool,
+    resume: bool,
+    progress: &Progress,
+) -> Result<()> {
     let mut loaded = Config::load(config)?;
     if let Some(n) = name {
         loaded.config.run.name = n;
@@ -50,6 +56,12 @@ pub fn run(config: &Path, name: Option<String>, json: bool, progress: &Progress)
     ));
 
     let dir = c.run.output_dir.join(&c.run.name);
+    if resume && !dir.join("checkpoints").exists() {
+        anyhow::bail!(
+            "--resume: {} has no checkpoints to resume from",
+            dir.display()
+        );
+    }
     progress.stage("writing the run directory", || {
         write_run_dir(&dir, c, &prepared, &dataset, &counts)
     })?;
@@ -59,7 +71,7 @@ pub fn run(config: &Path, name: Option<String>, json: bool, progress: &Progress)
         println!("train.max_epochs = 0: stopping after data preparation and the model check.");
         return Ok(());
     }
-    crate::commands::train::train_and_record(&dir, c, &dataset, json, progress)?;
+    crate::commands::train::train_and_record(&dir, c, &dataset, json, resume, progress)?;
     println!("Evaluation against the baselines is not built yet: the run stops after training.");
     Ok(())
 }

@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use fusecast_data::window::WindowDataset;
 use fusecast_model::burn::module::Module;
 use fusecast_model::burn::tensor::Device;
+use fusecast_train::checkpoint::Checkpointing;
 use fusecast_train::trainer::{train, EpochMetrics};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -18,11 +19,22 @@ pub fn train_and_record(
     c: &Config,
     dataset: &WindowDataset,
     json: bool,
+    resume: bool,
     progress: &Progress,
 ) -> Result<()> {
     let metrics_path = dir.join("metrics.jsonl");
-    let mut metrics = std::fs::File::create(&metrics_path)
-        .with_context(|| format!("creating {}", metrics_path.display()))?;
+    let mut metrics = std::fs::OpenOptions::new()
+        .create(true)
+        .append(resume)
+        .write(true)
+        .truncate(!resume)
+        .open(&metrics_path)
+        .with_context(|| format!("opening {}", metrics_path.display()))?;
+    let checkpoints = Checkpointing {
+        dir: dir.join("checkpoints"),
+        keep_last: 3,
+        resume,
+    };
     let steps_per_epoch = c.train.batches_per_epoch.unwrap_or(usize::MAX).min(
         dataset
             .windows(fusecast_data::window::Part::Train)?
@@ -44,6 +56,7 @@ pub fn train_and_record(
         &c.model,
         &c.train,
         &Device::flex(),
+        Some(&checkpoints),
         |m: &EpochMetrics, _| {
             let line = serde_json::to_string(m).expect("metrics serialize");
             if let Err(e) = writeln!(metrics, "{line}") {
@@ -69,6 +82,15 @@ pub fn train_and_record(
     if let Some(e) = write_error {
         return Err(e).with_context(|| format!("writing {}", metrics_path.display()));
     }
+    // The whole curve from the trainer's history: a resume may have replayed epochs that were
+    // logged before the kill but not yet checkpointed.
+    let lines: String = trained
+        .history
+        .iter()
+        .map(|m| serde_json::to_string(m).expect("metrics serialize") + "\n")
+        .collect();
+    std::fs::write(&metrics_path, lines)
+        .with_context(|| format!("writing {}", metrics_path.display()))?;
     let best_dir = dir.join("best");
     std::fs::create_dir_all(&best_dir)
         .with_context(|| format!("creating {}", best_dir.display()))?;

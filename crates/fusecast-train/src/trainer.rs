@@ -16,6 +16,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoint::{Checkpointing, RunIdentity, TrainerState};
 use crate::clip::clip_global_norm;
 use crate::inputs::{tft_config, tft_input, tft_target};
 
@@ -261,12 +262,14 @@ pub fn shard_step(
 }
 
 /// Trains one global model over every training window. `on_epoch` sees each epoch's metrics (for
-/// progress bars, metrics.jsonl and checkpoints), `on_step` each step's loss.
+/// progress bars and metrics.jsonl), `on_step` each step's loss. With `checkpoints`, a checkpoint
+/// is written after every epoch and, with `resume`, training continues from the last one.
 pub fn train(
     ds: &WindowDataset,
     hyper: &TftConfig,
     cfg: &TrainConfig,
     device: &Device,
+    checkpoints: Option<&Checkpointing>,
     mut on_epoch: impl FnMut(&EpochMetrics, &Tft),
     mut on_step: impl FnMut(usize, f64),
 ) -> Result<Trained, TrainError> {
@@ -282,26 +285,49 @@ pub fn train(
     }
     let model_cfg = tft_config(&ds.layout, hyper);
     let device = device.clone().autodiff();
-    device.seed(cfg.seed);
-    // Parameters initialize lazily, on first read: read them all now, so that replicas forked from
-    // the model share its values instead of each drawing its own on its own thread.
-    let mut model = Tft::new(&model_cfg, &device)?;
-    initialize(&model);
-    let mut adam = AdamConfig::new().with_epsilon(1e-8);
-    if cfg.weight_decay > 0.0 {
-        adam = adam.with_weight_decay(Some(WeightDecayConfig::new(cfg.weight_decay as f32)));
-    }
-    let mut optim = adam.init();
+    let identity = RunIdentity::new(hyper, cfg, &ds.panel.fingerprint());
     let train_windows = ds.windows(Part::Train)?;
     if train_windows.is_empty() {
         return Err(TrainError::Invalid("no training windows".into()));
     }
+    let resumed = match checkpoints.filter(|c| c.resume) {
+        Some(c) => c.load_last(&model_cfg, &identity, &device)?,
+        None => None,
+    };
+    let (mut model, mut optim, mut state, mut best_model) = match resumed {
+        Some(r) => r,
+        None => {
+            device.seed(cfg.seed);
+            // Parameters initialize lazily, on first read: read them all now, so that replicas
+            // forked from the model share its values instead of each drawing its own.
+            let model = Tft::new(&model_cfg, &device)?;
+            initialize(&model);
+            let mut adam = AdamConfig::new().with_epsilon(1e-8);
+            if cfg.weight_decay > 0.0 {
+                adam =
+                    adam.with_weight_decay(Some(WeightDecayConfig::new(cfg.weight_decay as f32)));
+            }
+            let state = TrainerState {
+                identity: identity.clone(),
+                epoch: 0,
+                step: 0,
+                lr: cfg.learning_rate,
+                best: f64::INFINITY,
+                best_epoch: 0,
+                since_best: 0,
+                since_plateau: 0,
+                history: Vec::new(),
+                finished: false,
+            };
+            let best = model.clone();
+            (model, adam.init(), state, best)
+        }
+    };
     let mut order: Vec<usize> = (0..train_windows.len()).collect();
     let started = Instant::now();
-    let (mut step, mut lr, mut history) = (0usize, cfg.learning_rate, Vec::new());
-    let (mut best, mut best_epoch, mut since_best, mut since_plateau) = (f64::INFINITY, 0, 0, 0);
-    let mut best_model = model.clone();
-    for epoch in 1..=cfg.max_epochs {
+    let wall_before = state.history.last().map_or(0.0, |m| m.wall_s);
+    while !state.finished && state.epoch < cfg.max_epochs {
+        let epoch = state.epoch + 1;
         // The order of an epoch depends only on (seed, epoch): a resumed run replays it exactly.
         order.sort_unstable();
         order.shuffle(&mut StdRng::seed_from_u64(
@@ -313,11 +339,12 @@ pub fn train(
             .chunks(cfg.batch_size)
             .take(cfg.batches_per_epoch.unwrap_or(usize::MAX));
         for chunk in batches {
-            if cfg.max_steps.is_some_and(|m| step >= m) {
+            if cfg.max_steps.is_some_and(|m| state.step >= m) {
                 break;
             }
             let ws: Vec<_> = chunk.iter().map(|i| train_windows.get(*i)).collect();
-            step += 1;
+            state.step += 1;
+            let step = state.step;
             // Dropout masks depend only on (seed, step), whatever ran before on this device.
             device.seed(cfg.seed.wrapping_mul(1_000_003).wrapping_add(step as u64));
             let (value, mut grads) =
@@ -338,9 +365,9 @@ pub fn train(
                 });
             }
             let step_lr = if step <= cfg.warmup_steps {
-                lr * step as f64 / cfg.warmup_steps as f64
+                state.lr * step as f64 / cfg.warmup_steps as f64
             } else {
-                lr
+                state.lr
             };
             model = optim.step(step_lr, model, grads);
             loss_sum += value as f64 * ws.len() as f64;
@@ -357,43 +384,50 @@ pub fn train(
         )?;
         let metrics = EpochMetrics {
             epoch,
-            step,
+            step: state.step,
             train_loss: loss_sum / samples.max(1) as f64,
             val_loss: eval.loss,
             q_risk50: eval.q_risk50,
             q_risk90: eval.q_risk90,
             mae: eval.mae,
-            lr,
+            lr: state.lr,
             grad_norm,
             samples_per_s: samples as f64 / train_secs.max(1e-9),
-            wall_s: started.elapsed().as_secs_f64(),
+            wall_s: wall_before + started.elapsed().as_secs_f64(),
         };
         on_epoch(&metrics, &model);
-        history.push(metrics);
-        if eval.loss < best - 1e-12 {
-            (best, best_epoch, since_best, since_plateau) = (eval.loss, epoch, 0, 0);
+        state.history.push(metrics);
+        state.epoch = epoch;
+        let improved = eval.loss < state.best - 1e-12;
+        if improved {
+            (
+                state.best,
+                state.best_epoch,
+                state.since_best,
+                state.since_plateau,
+            ) = (eval.loss, epoch, 0, 0);
             best_model = model.clone();
         } else {
-            since_best += 1;
-            since_plateau += 1;
-            if since_plateau >= cfg.plateau_patience {
-                lr = (lr * cfg.plateau_factor).max(cfg.min_learning_rate);
-                since_plateau = 0;
+            state.since_best += 1;
+            state.since_plateau += 1;
+            if state.since_plateau >= cfg.plateau_patience {
+                state.lr = (state.lr * cfg.plateau_factor).max(cfg.min_learning_rate);
+                state.since_plateau = 0;
             }
         }
         let out_of_time = cfg
             .time_budget_s
             .is_some_and(|b| started.elapsed().as_secs_f64() >= b);
-        if since_best >= cfg.early_stopping_patience
+        state.finished = state.since_best >= cfg.early_stopping_patience
             || out_of_time
-            || cfg.max_steps.is_some_and(|m| step >= m)
-        {
-            break;
+            || cfg.max_steps.is_some_and(|m| state.step >= m);
+        if let Some(c) = checkpoints {
+            c.save(&model, &optim, &state, improved.then_some(&best_model))?;
         }
     }
     Ok(Trained {
         model: best_model,
-        history,
-        best_epoch,
+        history: state.history,
+        best_epoch: state.best_epoch,
     })
 }

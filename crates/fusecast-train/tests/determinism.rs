@@ -72,7 +72,18 @@ fn learns_and_repeats_itself_exactly() {
         learning_rate: 1e-2,
         ..TrainConfig::default()
     };
-    let run = || train(&ds, &hyper(), &cfg, &Device::flex(), |_, _| {}, |_, _| {}).unwrap();
+    let run = || {
+        train(
+            &ds,
+            &hyper(),
+            &cfg,
+            &Device::flex(),
+            None,
+            |_, _| {},
+            |_, _| {},
+        )
+        .unwrap()
+    };
     let a = run();
     let b = run();
     let curve = |t: &fusecast_train::trainer::Trained| {
@@ -108,6 +119,7 @@ fn learns_and_repeats_itself_exactly() {
             ..cfg.clone()
         },
         &Device::flex(),
+        None,
         |_, _| {},
         |_, _| {},
     )

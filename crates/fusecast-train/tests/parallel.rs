@@ -87,7 +87,16 @@ fn two_replicas_take_the_same_steps_as_one() {
             replicas,
             ..TrainConfig::default()
         };
-        let t = train(&ds, &hyper, &cfg, &Device::flex(), |_, _| {}, |_, _| {}).unwrap();
+        let t = train(
+            &ds,
+            &hyper,
+            &cfg,
+            &Device::flex(),
+            None,
+            |_, _| {},
+            |_, _| {},
+        )
+        .unwrap();
         let mut c = Collect(Vec::new());
         t.model.visit(&mut c);
         (c.0, t.history[0].val_loss, t.history[0].train_loss)

@@ -1,0 +1,203 @@
+//! Checkpoints: model, optimizer and trainer state (epoch, step, learning rate, early-stopping
+//! counters, history) after every epoch, each written to a temporary folder and renamed into
+//! place, so that a kill at any moment leaves the previous checkpoint intact. With the epoch
+//! order and dropout masks derived from (seed, epoch, step), resuming from the last checkpoint
+//! replays exactly what an uninterrupted run does.
+
+use std::path::{Path, PathBuf};
+
+use fusecast_model::burn::module::Module;
+use fusecast_model::burn::optim::{AdamConfig, ModuleOptimizer};
+use fusecast_model::burn::tensor::Device;
+use fusecast_model::{Tft, TftConfig};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::trainer::{EpochMetrics, TrainConfig, TrainError};
+
+/// Where checkpoints go and whether to continue from the last one.
+#[derive(Clone, Debug)]
+pub struct Checkpointing {
+    pub dir: PathBuf,
+    pub keep_last: usize,
+    pub resume: bool,
+}
+
+/// What a run must match to continue from a checkpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunIdentity {
+    pub model: Value,
+    pub train: Value,
+    pub data_fingerprint: String,
+}
+
+impl RunIdentity {
+    pub fn new(model: &TftConfig, train: &TrainConfig, data_fingerprint: &str) -> Self {
+        RunIdentity {
+            model: serde_json::to_value(model).expect("config serializes"),
+            train: serde_json::to_value(train).expect("config serializes"),
+            data_fingerprint: data_fingerprint.to_string(),
+        }
+    }
+
+    /// The first difference, named by section and key.
+    pub fn difference(&self, other: &RunIdentity) -> Option<String> {
+        if self.data_fingerprint != other.data_fingerprint {
+            return Some(format!(
+                "the data differ (fingerprint {} in the checkpoint, {} now)",
+                self.data_fingerprint, other.data_fingerprint
+            ));
+        }
+        for (section, a, b) in [
+            ("model", &self.model, &other.model),
+            ("train", &self.train, &other.train),
+        ] {
+            if a != b {
+                let key = match (a.as_object(), b.as_object()) {
+                    (Some(x), Some(y)) => x
+                        .keys()
+                        .chain(y.keys())
+                        .find(|k| x.get(*k) != y.get(*k))
+                        .cloned(),
+                    _ => None,
+                };
+                return Some(match key {
+                    Some(k) => format!(
+                        "{section}.{k} was {} and is now {}",
+                        a.get(&k).unwrap_or(&Value::Null),
+                        b.get(&k).unwrap_or(&Value::Null)
+                    ),
+                    None => format!("the {section} section differs"),
+                });
+            }
+        }
+        None
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainerState {
+    pub identity: RunIdentity,
+    pub epoch: usize,
+    pub step: usize,
+    pub lr: f64,
+    pub best: f64,
+    pub best_epoch: usize,
+    pub since_best: usize,
+    pub since_plateau: usize,
+    pub history: Vec<EpochMetrics>,
+    /// Early stopping, the time budget or max_steps ended the run.
+    pub finished: bool,
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> TrainError {
+    TrainError::Invalid(format!("{}: {e}", path.display()))
+}
+
+impl Checkpointing {
+    fn epoch_dir(&self, epoch: usize) -> PathBuf {
+        self.dir.join(format!("epoch-{epoch:04}"))
+    }
+
+    /// Writes a checkpoint atomically (temp folder + rename) and prunes old ones.
+    pub fn save(
+        &self,
+        model: &Tft,
+        optim: &ModuleOptimizer,
+        state: &TrainerState,
+        best: Option<&Tft>,
+    ) -> Result<(), TrainError> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
+        let tmp = self.dir.join(format!(".tmp-epoch-{:04}", state.epoch));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+        model
+            .clone()
+            .save_file(tmp.join("model"))
+            .map_err(|e| io(&tmp, format!("{e:?}")))?;
+        optim
+            .save(tmp.join("optim"))
+            .map_err(|e| io(&tmp, format!("{e:?}")))?;
+        let json = serde_json::to_string_pretty(state).expect("state serializes");
+        std::fs::write(tmp.join("state.json"), json).map_err(|e| io(&tmp, e))?;
+        let target = self.epoch_dir(state.epoch);
+        let _ = std::fs::remove_dir_all(&target);
+        std::fs::rename(&tmp, &target).map_err(|e| io(&target, e))?;
+        if let Some(b) = best {
+            let tmp_best = self.dir.join(".tmp-best");
+            let _ = std::fs::remove_dir_all(&tmp_best);
+            std::fs::create_dir_all(&tmp_best).map_err(|e| io(&tmp_best, e))?;
+            b.clone()
+                .save_file(tmp_best.join("model"))
+                .map_err(|e| io(&tmp_best, format!("{e:?}")))?;
+            let best_dir = self.dir.join("best");
+            let _ = std::fs::remove_dir_all(&best_dir);
+            std::fs::rename(&tmp_best, &best_dir).map_err(|e| io(&best_dir, e))?;
+        }
+        let mut epochs = self.epochs()?;
+        while epochs.len() > self.keep_last.max(1) {
+            let old = epochs.remove(0);
+            let _ = std::fs::remove_dir_all(self.epoch_dir(old));
+        }
+        Ok(())
+    }
+
+    fn epochs(&self) -> Result<Vec<usize>, TrainError> {
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Ok(out);
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if let Some(n) = name
+                .strip_prefix("epoch-")
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                if e.path().join("state.json").exists() {
+                    out.push(n);
+                }
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    /// The last complete checkpoint: model, optimizer, state and the best model so far.
+    pub fn load_last(
+        &self,
+        config: &TftConfig,
+        identity: &RunIdentity,
+        device: &Device,
+    ) -> Result<Option<(Tft, ModuleOptimizer, TrainerState, Tft)>, TrainError> {
+        let Some(epoch) = self.epochs()?.last().copied() else {
+            return Ok(None);
+        };
+        let dir = self.epoch_dir(epoch);
+        let text = std::fs::read_to_string(dir.join("state.json")).map_err(|e| io(&dir, e))?;
+        let state: TrainerState =
+            serde_json::from_str(&text).map_err(|e| io(&dir.join("state.json"), e))?;
+        if let Some(diff) = state.identity.difference(identity) {
+            return Err(TrainError::Invalid(format!(
+                "cannot resume from {}: {diff}; start a new run (another run.name) instead",
+                dir.display()
+            )));
+        }
+        let model = Tft::new(config, device)?
+            .try_load_file(dir.join("model.bpk"))
+            .map_err(|e| io(&dir, format!("{e:?}")))?;
+        let optim = AdamConfig::new()
+            .with_epsilon(1e-8)
+            .init()
+            .load(dir.join("optim.bpk"))
+            .map_err(|e| io(&dir, format!("{e:?}")))?;
+        let best_path = self.dir.join("best/model.bpk");
+        let best = if best_path.exists() {
+            Tft::new(config, device)?
+                .try_load_file(&best_path)
+                .map_err(|e| io(&best_path, format!("{e:?}")))?
+        } else {
+            model.clone()
+        };
+        Ok(Some((model, optim, state, best)))
+    }
+}

@@ -1,0 +1,172 @@
+//! Exact resume: a run interrupted mid-way and resumed from its last checkpoint ends with the same
+//! loss curve and parameters as an uninterrupted run; a resume with another config is refused.
+//! Alone in its test binary (burn's device RNG draws the initial weights).
+
+use fusecast_data::config::{ClusterMethod, ClustersConfig, DataConfig, FeaturesConfig};
+use fusecast_data::prepare::{prepare, Prepared};
+use fusecast_data::scale::TargetTransform;
+use fusecast_data::synth::SynthConfig;
+use fusecast_data::time::Day;
+use fusecast_data::window::{TimeSplit, WindowDataset, WindowSpec};
+use fusecast_model::burn::tensor::Device;
+use fusecast_model::TftConfig;
+use fusecast_train::trainer::{train, TrainConfig};
+
+fn prepared() -> Prepared {
+    let data = DataConfig {
+        synthetic: SynthConfig {
+            zones: 16,
+            start: Day::ymd(2023, 1, 1),
+            end: Day::ymd(2023, 6, 30),
+            ..SynthConfig::default()
+        },
+        ..DataConfig::default()
+    };
+    let clusters = ClustersConfig {
+        method: ClusterMethod::KmeansProfile,
+        k: 2,
+        ..ClustersConfig::default()
+    };
+    prepare(
+        &data,
+        &FeaturesConfig::default(),
+        &clusters,
+        std::path::Path::new("."),
+    )
+    .unwrap()
+}
+
+fn dataset(p: &Prepared) -> WindowDataset<'_> {
+    let spec = WindowSpec {
+        encoder_length: 21,
+        min_encoder_length: 21,
+        horizon: 7,
+        stride: 1,
+    };
+    WindowDataset::new(
+        &p.panel,
+        spec,
+        TimeSplit::from_tail(p.panel.len(), 14, 7).unwrap(),
+        TargetTransform::Log1p,
+    )
+    .unwrap()
+}
+
+fn hyper() -> TftConfig {
+    TftConfig {
+        hidden_size: 16,
+        attention_heads: 2,
+        hidden_continuous_size: 8,
+        ..TftConfig::default()
+    }
+}
+
+#[test]
+fn an_interrupted_run_resumes_exactly() {
+    use fusecast_model::burn::module::{Module, ModuleVisitor, Param};
+    use fusecast_model::burn::tensor::Tensor;
+    use fusecast_train::checkpoint::Checkpointing;
+    struct Collect(Vec<f32>);
+    impl ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0
+                .extend(param.val().into_data().try_to_vec::<f32>().unwrap());
+        }
+    }
+    let params = |m: &fusecast_model::Tft| {
+        let mut c = Collect(Vec::new());
+        m.visit(&mut c);
+        c.0
+    };
+    let p = prepared();
+    let ds = dataset(&p);
+    let cfg = TrainConfig {
+        batch_size: 32,
+        max_epochs: 4,
+        batches_per_epoch: Some(4),
+        learning_rate: 1e-2,
+        plateau_patience: 1,
+        ..TrainConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ck = |name: &str, resume| Checkpointing {
+        dir: dir.path().join(name),
+        keep_last: 2,
+        resume,
+    };
+    let curve = |h: &[fusecast_train::trainer::EpochMetrics]| {
+        h.iter()
+            .map(|m| (m.epoch, m.step, m.train_loss, m.val_loss, m.lr))
+            .collect::<Vec<_>>()
+    };
+    let whole = train(
+        &ds,
+        &hyper(),
+        &cfg,
+        &Device::flex(),
+        Some(&ck("whole", false)),
+        |_, _| {},
+        |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(whole.history.len(), 4);
+
+    // Killed during epoch 3 (after epoch 2's checkpoint): the panic stands in for SIGKILL.
+    let killed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        train(
+            &ds,
+            &hyper(),
+            &cfg,
+            &Device::flex(),
+            Some(&ck("cut", false)),
+            |_, _| {},
+            |step, _| {
+                if step == 10 {
+                    panic!("killed at step 10");
+                }
+            },
+        )
+    }));
+    assert!(killed.is_err());
+    assert!(dir.path().join("cut/epoch-0002/state.json").exists());
+    assert!(!dir.path().join("cut/epoch-0003").exists());
+    let resumed = train(
+        &ds,
+        &hyper(),
+        &cfg,
+        &Device::flex(),
+        Some(&ck("cut", true)),
+        |_, _| {},
+        |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(curve(&resumed.history), curve(&whole.history));
+    assert_eq!(resumed.best_epoch, whole.best_epoch);
+    assert_eq!(params(&resumed.model), params(&whole.model));
+    // Only the last two checkpoints are kept.
+    assert!(
+        !dir.path().join("cut/epoch-0001").exists() && dir.path().join("cut/epoch-0004").exists()
+    );
+
+    // Resuming with another learning rate is refused, naming the key.
+    let other = TrainConfig {
+        learning_rate: 3e-3,
+        ..cfg.clone()
+    };
+    let err = train(
+        &ds,
+        &hyper(),
+        &other,
+        &Device::flex(),
+        Some(&ck("cut", true)),
+        |_, _| {},
+        |_, _| {},
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        err.contains("train.learning_rate") && err.contains("0.01"),
+        "{err}"
+    );
+}
