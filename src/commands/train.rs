@@ -4,7 +4,6 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use fusecast_data::window::WindowDataset;
 use fusecast_model::burn::module::Module;
-use fusecast_model::burn::tensor::Device;
 use fusecast_train::checkpoint::Checkpointing;
 use fusecast_train::trainer::{train, EpochMetrics};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -55,7 +54,6 @@ pub fn train_and_record(
         dataset,
         &c.model,
         &c.train,
-        &Device::flex(),
         Some(&checkpoints),
         |m: &EpochMetrics, _| {
             let line = serde_json::to_string(m).expect("metrics serialize");

@@ -95,7 +95,7 @@ fn io(path: &Path, e: impl std::fmt::Display) -> TrainError {
 }
 
 impl Checkpointing {
-    fn epoch_dir(&self, epoch: usize) -> PathBuf {
+    pub fn epoch_dir(&self, epoch: usize) -> PathBuf {
         self.dir.join(format!("epoch-{epoch:04}"))
     }
 

@@ -43,8 +43,9 @@ pub struct TrainConfig {
     /// Stop when the validation loss has not improved for this many epochs.
     pub early_stopping_patience: usize,
     pub seed: u64,
-    /// Model replicas the global batch is split across (data parallel, one thread each).
-    pub replicas: usize,
+    /// Devices the global batch is split across, one model replica (and thread) each: `cpu`
+    /// (burn's flex backend), `wgpu` (the default adapter) or `wgpu:N` (discrete GPU N).
+    pub devices: Vec<String>,
 }
 
 impl Default for TrainConfig {
@@ -64,7 +65,7 @@ impl Default for TrainConfig {
             min_learning_rate: 1e-5,
             early_stopping_patience: 10,
             seed: 42,
-            replicas: 1,
+            devices: vec!["cpu".into()],
         }
     }
 }
@@ -84,6 +85,8 @@ pub struct EpochMetrics {
     pub grad_norm: f64,
     pub samples_per_s: f64,
     pub wall_s: f64,
+    /// The checkpoint written after this epoch, when checkpointing.
+    pub checkpoint: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -210,34 +213,60 @@ pub fn initialize<M: Module>(model: &M) {
     model.visit(&mut Touch);
 }
 
+/// The devices named in `train.devices`.
+pub fn parse_devices(names: &[String]) -> Result<Vec<Device>, TrainError> {
+    use fusecast_model::burn::tensor::DeviceKind;
+    if names.is_empty() {
+        return Err(TrainError::Invalid("train.devices is empty".into()));
+    }
+    names
+        .iter()
+        .map(|n| match n.as_str() {
+            "cpu" | "flex" => Ok(Device::flex()),
+            "wgpu" => Ok(Device::wgpu(DeviceKind::DefaultDevice)),
+            other => match other.strip_prefix("wgpu:").and_then(|i| i.parse::<usize>().ok()) {
+                Some(i) => Ok(Device::wgpu(DeviceKind::DiscreteGpu(i))),
+                None if other.starts_with("cuda") => Err(TrainError::Invalid(format!(
+                    "train.devices: {other:?}: this build has no CUDA backend (burn's cuda feature downloads LLVM at build time); use wgpu:N"
+                ))),
+                None => Err(TrainError::Invalid(format!("train.devices: unknown device {other:?} (cpu, wgpu, wgpu:N)"))),
+            },
+        })
+        .collect()
+}
+
 /// Loss and gradients of one global batch, split across `replicas` threads and averaged. The
 /// loss is the batch mean either way, so one replica and N replicas take the same step.
 pub fn shard_step(
     model: &Tft,
     ds: &WindowDataset,
     windows: &[fusecast_data::window::Window],
-    replicas: usize,
-    device: &Device,
+    devices: &[Device],
     quantiles: &[f64],
 ) -> (f32, GradientsParams) {
-    let one = |m: &Tft, ws: &[fusecast_data::window::Window]| {
+    let main = &devices[0];
+    let one = |m: &Tft, ws: &[fusecast_data::window::Window], device: &Device| {
         let batch = ds.batch(ws);
         let out = m.forward(tft_input(&batch, &ds.layout, device));
         let loss = quantile_loss(out.prediction, tft_target(&batch, device), quantiles);
         let value: f32 = loss.clone().into_scalar();
-        (value, GradientsParams::from_grads(loss.backward(), m))
+        (
+            value,
+            GradientsParams::from_grads(loss.backward(), m).to_device(main, m),
+        )
     };
-    let parts = crate::parallel::shards(windows.len(), replicas);
+    let parts = crate::parallel::shards(windows.len(), devices.len());
     if parts.len() == 1 {
-        return one(model, windows);
+        return one(model, windows, main);
     }
     let results: Vec<(f32, GradientsParams)> = std::thread::scope(|scope| {
         let handles: Vec<_> = parts
             .iter()
-            .map(|r| {
+            .zip(devices)
+            .map(|(r, device)| {
                 let replica = model.clone().fork(device);
                 let ws = &windows[r.clone()];
-                scope.spawn(move || one(&replica, ws))
+                scope.spawn(move || one(&replica, ws, device))
             })
             .collect();
         handles
@@ -268,23 +297,25 @@ pub fn train(
     ds: &WindowDataset,
     hyper: &TftConfig,
     cfg: &TrainConfig,
-    device: &Device,
     checkpoints: Option<&Checkpointing>,
     mut on_epoch: impl FnMut(&EpochMetrics, &Tft),
     mut on_step: impl FnMut(usize, f64),
 ) -> Result<Trained, TrainError> {
     if cfg.batch_size == 0
         || cfg.max_epochs == 0
-        || cfg.replicas == 0
         || cfg.learning_rate.is_nan()
         || cfg.learning_rate <= 0.0
     {
         return Err(TrainError::Invalid(
-            "train.batch_size, max_epochs, replicas and learning_rate must be positive".into(),
+            "train.batch_size, max_epochs and learning_rate must be positive".into(),
         ));
     }
+    let devices: Vec<Device> = parse_devices(&cfg.devices)?
+        .into_iter()
+        .map(|d| d.autodiff())
+        .collect();
     let model_cfg = tft_config(&ds.layout, hyper);
-    let device = device.clone().autodiff();
+    let device = devices[0].clone();
     let identity = RunIdentity::new(hyper, cfg, &ds.panel.fingerprint());
     let train_windows = ds.windows(Part::Train)?;
     if train_windows.is_empty() {
@@ -347,8 +378,7 @@ pub fn train(
             let step = state.step;
             // Dropout masks depend only on (seed, step), whatever ran before on this device.
             device.seed(cfg.seed.wrapping_mul(1_000_003).wrapping_add(step as u64));
-            let (value, mut grads) =
-                shard_step(&model, ds, &ws, cfg.replicas, &device, &model_cfg.quantiles);
+            let (value, mut grads) = shard_step(&model, ds, &ws, &devices, &model_cfg.quantiles);
             if let Some(max) = cfg.grad_clip_norm {
                 grad_norm = clip_global_norm(&model, &mut grads, max);
             }
@@ -394,9 +424,9 @@ pub fn train(
             grad_norm,
             samples_per_s: samples as f64 / train_secs.max(1e-9),
             wall_s: wall_before + started.elapsed().as_secs_f64(),
+            checkpoint: checkpoints.map(|c| c.epoch_dir(epoch).display().to_string()),
         };
-        on_epoch(&metrics, &model);
-        state.history.push(metrics);
+        state.history.push(metrics.clone());
         state.epoch = epoch;
         let improved = eval.loss < state.best - 1e-12;
         if improved {
@@ -424,6 +454,8 @@ pub fn train(
         if let Some(c) = checkpoints {
             c.save(&model, &optim, &state, improved.then_some(&best_model))?;
         }
+        // After the checkpoint, so a listener (the tuner, a Ray bridge) can rely on it existing.
+        on_epoch(state.history.last().expect("pushed above"), &model);
     }
     Ok(Trained {
         model: best_model,

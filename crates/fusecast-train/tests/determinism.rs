@@ -8,7 +8,6 @@ use fusecast_data::scale::TargetTransform;
 use fusecast_data::synth::SynthConfig;
 use fusecast_data::time::Day;
 use fusecast_data::window::{TimeSplit, WindowDataset, WindowSpec};
-use fusecast_model::burn::tensor::Device;
 use fusecast_model::TftConfig;
 use fusecast_train::trainer::{train, TrainConfig};
 
@@ -72,18 +71,7 @@ fn learns_and_repeats_itself_exactly() {
         learning_rate: 1e-2,
         ..TrainConfig::default()
     };
-    let run = || {
-        train(
-            &ds,
-            &hyper(),
-            &cfg,
-            &Device::flex(),
-            None,
-            |_, _| {},
-            |_, _| {},
-        )
-        .unwrap()
-    };
+    let run = || train(&ds, &hyper(), &cfg, None, |_, _| {}, |_, _| {}).unwrap();
     let a = run();
     let b = run();
     let curve = |t: &fusecast_train::trainer::Trained| {
@@ -118,7 +106,6 @@ fn learns_and_repeats_itself_exactly() {
             seed: 7,
             ..cfg.clone()
         },
-        &Device::flex(),
         None,
         |_, _| {},
         |_, _| {},

@@ -78,29 +78,21 @@ fn two_replicas_take_the_same_steps_as_one() {
         dropout: 0.0,
         ..hyper()
     };
-    let run = |replicas| {
+    let run_on = |devices: Vec<String>| {
         let cfg = TrainConfig {
             batch_size: 48,
             max_epochs: 1,
             batches_per_epoch: Some(3),
             learning_rate: 1e-2,
-            replicas,
+            devices,
             ..TrainConfig::default()
         };
-        let t = train(
-            &ds,
-            &hyper,
-            &cfg,
-            &Device::flex(),
-            None,
-            |_, _| {},
-            |_, _| {},
-        )
-        .unwrap();
+        let t = train(&ds, &hyper, &cfg, None, |_, _| {}, |_, _| {}).unwrap();
         let mut c = Collect(Vec::new());
         t.model.visit(&mut c);
         (c.0, t.history[0].val_loss, t.history[0].train_loss)
     };
+    let run = |replicas: usize| run_on(vec!["cpu".to_string(); replicas]);
     averaged_shard_gradients_equal_the_full_batch_gradient(&p);
     let (one, val1, train1) = run(1);
 
@@ -145,6 +137,19 @@ fn two_replicas_take_the_same_steps_as_one() {
         .fold(0.0, f64::max)
         / scale;
     assert!(worst3 < 1e-5, "3 replicas differ by {worst3:.2e}");
+
+    // A CPU replica and a wgpu replica (lavapipe on CI) together: same steps, to GPU rounding.
+    if std::env::var_os("FUSECAST_REQUIRE_WGPU").is_some() {
+        let (mixed, val_mixed, _) = run_on(vec!["cpu".into(), "wgpu".into()]);
+        let worst_mixed = one
+            .iter()
+            .zip(&mixed)
+            .map(|(a, b)| (a - b).abs() as f64)
+            .fold(0.0, f64::max)
+            / scale;
+        assert!(worst_mixed < 1e-4, "cpu + wgpu differ by {worst_mixed:.2e}");
+        assert!((val1 - val_mixed).abs() < 1e-4 * val1.abs());
+    }
 }
 
 /// The all-reduce itself: shard gradients averaged by size equal the full batch's gradient, before
@@ -167,8 +172,20 @@ fn averaged_shard_gradients_equal_the_full_batch_gradient(p: &Prepared) {
         .materialize();
     let train = ds.windows(Part::Train).unwrap();
     let ws: Vec<_> = (0..24).map(|i| train.get(i * 5)).collect();
-    let (l1, g1) = shard_step(&model, &ds, &ws, 1, &device, &hyper.quantiles);
-    let (l2, g2) = shard_step(&model, &ds, &ws, 2, &device, &hyper.quantiles);
+    let (l1, g1) = shard_step(
+        &model,
+        &ds,
+        &ws,
+        std::slice::from_ref(&device),
+        &hyper.quantiles,
+    );
+    let (l2, g2) = shard_step(
+        &model,
+        &ds,
+        &ws,
+        &[device.clone(), device.clone()],
+        &hyper.quantiles,
+    );
     let id = model.output_layer.weight.id;
     let a: Vec<f32> = g1.get::<2>(id).unwrap().into_data().try_to_vec().unwrap();
     let b: Vec<f32> = g2.get::<2>(id).unwrap().into_data().try_to_vec().unwrap();
@@ -182,7 +199,19 @@ fn averaged_shard_gradients_equal_the_full_batch_gradient(p: &Prepared) {
     // After an optimizer step the replicas still see every parameter's gradient.
     let mut optim = fusecast_model::burn::optim::AdamConfig::new().init();
     let stepped = optim.step(1e-2, model, g1);
-    let (_, g1) = shard_step(&stepped, &ds, &ws, 1, &device, &hyper.quantiles);
-    let (_, g2) = shard_step(&stepped, &ds, &ws, 2, &device, &hyper.quantiles);
+    let (_, g1) = shard_step(
+        &stepped,
+        &ds,
+        &ws,
+        std::slice::from_ref(&device),
+        &hyper.quantiles,
+    );
+    let (_, g2) = shard_step(
+        &stepped,
+        &ds,
+        &ws,
+        &[device.clone(), device.clone()],
+        &hyper.quantiles,
+    );
     assert_eq!(g1.len(), g2.len());
 }

@@ -8,7 +8,6 @@ use fusecast_data::scale::TargetTransform;
 use fusecast_data::synth::SynthConfig;
 use fusecast_data::time::Day;
 use fusecast_data::window::{TimeSplit, WindowDataset, WindowSpec};
-use fusecast_model::burn::tensor::Device;
 use fusecast_model::TftConfig;
 use fusecast_train::trainer::{train, TrainConfig};
 
@@ -103,7 +102,6 @@ fn an_interrupted_run_resumes_exactly() {
         &ds,
         &hyper(),
         &cfg,
-        &Device::flex(),
         Some(&ck("whole", false)),
         |_, _| {},
         |_, _| {},
@@ -117,7 +115,6 @@ fn an_interrupted_run_resumes_exactly() {
             &ds,
             &hyper(),
             &cfg,
-            &Device::flex(),
             Some(&ck("cut", false)),
             |_, _| {},
             |step, _| {
@@ -134,7 +131,6 @@ fn an_interrupted_run_resumes_exactly() {
         &ds,
         &hyper(),
         &cfg,
-        &Device::flex(),
         Some(&ck("cut", true)),
         |_, _| {},
         |_, _| {},
@@ -157,7 +153,6 @@ fn an_interrupted_run_resumes_exactly() {
         &ds,
         &hyper(),
         &other,
-        &Device::flex(),
         Some(&ck("cut", true)),
         |_, _| {},
         |_, _| {},
