@@ -113,6 +113,7 @@ fn write_run_dir(
         "layout": dataset.layout,
         "scaler": dataset.scaler,
         "covariate_scales": dataset.covariate_scales,
+        "static_real_scales": dataset.static_real_scales,
         "split": dataset.split,
         "windows": { "train": counts[0], "validation": counts[1], "test": counts[2] },
         "ingest": prepared.ingest,

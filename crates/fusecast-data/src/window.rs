@@ -245,6 +245,9 @@ pub struct WindowDataset<'a> {
     pub scaler: TargetScaler,
     pub layout: FeatureLayout,
     pub covariate_scales: Vec<CovariateScale>,
+    /// Standardization of the static reals (each series' target centre and scale) across series:
+    /// with a softplus transform they are counts in the thousands, which the network cannot take raw.
+    pub static_real_scales: Vec<CovariateScale>,
 }
 
 fn fit_covariate_scales(panel: &Panel, train_end: usize) -> Vec<CovariateScale> {
@@ -314,13 +317,34 @@ impl<'a> WindowDataset<'a> {
             }
         }
         Ok(WindowDataset {
+            static_real_scales: Vec::new(),
             panel,
             spec,
             split,
             scaler: TargetScaler::fit(panel, transform, split.train_end)?,
             layout: FeatureLayout::fit(panel),
             covariate_scales: fit_covariate_scales(panel, split.train_end),
-        })
+        }
+        .with_static_real_scales())
+    }
+
+    fn with_static_real_scales(mut self) -> Self {
+        let fit = |name: &str, values: Vec<f64>| {
+            let n = values.len().max(1) as f64;
+            let mean = values.iter().sum::<f64>() / n;
+            let std = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
+            CovariateScale {
+                name: name.to_string(),
+                center: mean as f32,
+                scale: if std > 1e-8 { std as f32 } else { 1.0 },
+            }
+        };
+        let series = &self.scaler.series;
+        self.static_real_scales = vec![
+            fit("target_center", series.iter().map(|s| s.center).collect()),
+            fit("target_scale", series.iter().map(|s| s.scale).collect()),
+        ];
+        self
     }
 
     pub fn windows(&self, part: Part) -> Result<Windows> {
@@ -372,7 +396,11 @@ impl<'a> WindowDataset<'a> {
                 b.static_categoricals.push(voc.code(&st.values[s]) as i64);
             }
             let sc = self.scaler.series[s];
-            b.static_reals.extend([sc.center as f32, sc.scale as f32]);
+            let (c, k) = (&self.static_real_scales[0], &self.static_real_scales[1]);
+            b.static_reals.extend([
+                (sc.center as f32 - c.center) / c.scale,
+                (sc.scale as f32 - k.center) / k.scale,
+            ]);
             let origin = w.decoder_start as i64;
             let enc_from = w.decoder_start - w.encoder_length;
             for (k, t) in (enc_from..w.decoder_start).enumerate() {

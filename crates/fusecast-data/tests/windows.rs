@@ -140,3 +140,38 @@ fn scaling_ignores_everything_after_the_training_part() {
         .scaler;
     assert_eq!(a, b);
 }
+
+#[test]
+fn static_reals_are_standardized_across_series() {
+    let prep = prepared();
+    let spec = WindowSpec {
+        encoder_length: 28,
+        min_encoder_length: 28,
+        horizon: 7,
+        stride: 1,
+    };
+    let split = TimeSplit::from_tail(prep.panel.len(), 21, 14).unwrap();
+    // Softplus keeps counts near their raw size: centres in the hundreds before standardizing.
+    let ds = WindowDataset::new(&prep.panel, spec, split, TargetTransform::Softplus).unwrap();
+    assert!(ds.scaler.series.iter().any(|s| s.center > 50.0));
+    let train = ds.windows(Part::Train).unwrap();
+    let first: Vec<_> = (0..prep.panel.n_series())
+        .map(|s| train.get(s * train.per_series()))
+        .collect();
+    let b = ds.batch(&first);
+    for k in 0..2 {
+        let v: Vec<f64> = b
+            .static_reals
+            .iter()
+            .skip(k)
+            .step_by(2)
+            .map(|x| *x as f64)
+            .collect();
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let std = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
+        assert!(
+            mean.abs() < 1e-4 && (std - 1.0).abs() < 1e-3,
+            "static real {k}: mean {mean}, std {std}"
+        );
+    }
+}

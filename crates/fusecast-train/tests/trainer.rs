@@ -98,3 +98,30 @@ fn clipping_scales_all_gradients_to_the_global_norm() {
         "{ratio}"
     );
 }
+
+#[test]
+fn softplus_targets_train_without_overflow() {
+    use fusecast_train::trainer::{train, TrainConfig};
+    let p = prepared();
+    let spec = WindowSpec {
+        encoder_length: 21,
+        min_encoder_length: 21,
+        horizon: 7,
+        stride: 1,
+    };
+    let ds = WindowDataset::new(
+        &p.panel,
+        spec,
+        TimeSplit::from_tail(p.panel.len(), 14, 7).unwrap(),
+        TargetTransform::Softplus,
+    )
+    .unwrap();
+    let cfg = TrainConfig {
+        batch_size: 32,
+        max_epochs: 1,
+        batches_per_epoch: Some(3),
+        ..TrainConfig::default()
+    };
+    let t = train(&ds, &hyper(), &cfg, None, |_, _| {}, |_, _| {}).unwrap();
+    assert!(t.history[0].val_loss.is_finite() && t.history[0].q_risk50.is_finite());
+}
