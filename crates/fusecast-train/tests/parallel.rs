@@ -2,76 +2,17 @@
 //! parameters and validation loss as 1 replica with batch B. Alone in its test binary (burn's
 //! device RNG draws the initial weights).
 
-use fusecast_data::config::{ClusterMethod, ClustersConfig, DataConfig, FeaturesConfig};
-use fusecast_data::prepare::{prepare, Prepared};
-use fusecast_data::scale::TargetTransform;
-use fusecast_data::synth::SynthConfig;
-use fusecast_data::time::Day;
-use fusecast_data::window::{TimeSplit, WindowDataset, WindowSpec};
+mod common;
+
+use common::*;
+
+use fusecast_data::prepare::Prepared;
 use fusecast_model::burn::tensor::Device;
 use fusecast_model::TftConfig;
 use fusecast_train::trainer::{train, TrainConfig};
 
-fn prepared() -> Prepared {
-    let data = DataConfig {
-        synthetic: SynthConfig {
-            zones: 16,
-            start: Day::ymd(2023, 1, 1),
-            end: Day::ymd(2023, 6, 30),
-            ..SynthConfig::default()
-        },
-        ..DataConfig::default()
-    };
-    let clusters = ClustersConfig {
-        method: ClusterMethod::KmeansProfile,
-        k: 2,
-        ..ClustersConfig::default()
-    };
-    prepare(
-        &data,
-        &FeaturesConfig::default(),
-        &clusters,
-        std::path::Path::new("."),
-    )
-    .unwrap()
-}
-
-fn dataset(p: &Prepared) -> WindowDataset<'_> {
-    let spec = WindowSpec {
-        encoder_length: 21,
-        min_encoder_length: 21,
-        horizon: 7,
-        stride: 1,
-    };
-    WindowDataset::new(
-        &p.panel,
-        spec,
-        TimeSplit::from_tail(p.panel.len(), 14, 7).unwrap(),
-        TargetTransform::Log1p,
-    )
-    .unwrap()
-}
-
-fn hyper() -> TftConfig {
-    TftConfig {
-        hidden_size: 16,
-        attention_heads: 2,
-        hidden_continuous_size: 8,
-        ..TftConfig::default()
-    }
-}
-
 #[test]
 fn two_replicas_take_the_same_steps_as_one() {
-    use fusecast_model::burn::module::{Module, ModuleVisitor, Param};
-    use fusecast_model::burn::tensor::Tensor;
-    struct Collect(Vec<f32>);
-    impl ModuleVisitor for Collect {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            self.0
-                .extend(param.val().into_data().try_to_vec::<f32>().unwrap());
-        }
-    }
     let p = prepared();
     let ds = dataset(&p);
     let hyper = TftConfig {
@@ -88,9 +29,11 @@ fn two_replicas_take_the_same_steps_as_one() {
             ..TrainConfig::default()
         };
         let t = train(&ds, &hyper, &cfg, None, |_, _| {}, |_, _| {}).unwrap();
-        let mut c = Collect(Vec::new());
-        t.model.visit(&mut c);
-        (c.0, t.history[0].val_loss, t.history[0].train_loss)
+        (
+            parameters(&t.model),
+            t.history[0].val_loss,
+            t.history[0].train_loss,
+        )
     };
     let run = |replicas: usize| run_on(vec!["cpu".to_string(); replicas]);
     averaged_shard_gradients_equal_the_full_batch_gradient(&p);

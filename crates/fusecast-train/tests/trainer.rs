@@ -1,65 +1,16 @@
 //! Clipping by the global gradient norm.
 
-use fusecast_data::config::{ClusterMethod, ClustersConfig, DataConfig, FeaturesConfig};
-use fusecast_data::prepare::{prepare, Prepared};
+mod common;
+
+use common::*;
+
 use fusecast_data::scale::TargetTransform;
-use fusecast_data::synth::SynthConfig;
-use fusecast_data::time::Day;
 use fusecast_data::window::{TimeSplit, WindowDataset, WindowSpec};
 use fusecast_model::burn::optim::GradientsParams;
 use fusecast_model::burn::tensor::Device;
-use fusecast_model::{Tft, TftConfig};
+use fusecast_model::Tft;
 use fusecast_train::clip::{clip_global_norm, global_norm};
 use fusecast_train::inputs::{tft_config, tft_input, tft_target};
-
-fn prepared() -> Prepared {
-    let data = DataConfig {
-        synthetic: SynthConfig {
-            zones: 16,
-            start: Day::ymd(2023, 1, 1),
-            end: Day::ymd(2023, 6, 30),
-            ..SynthConfig::default()
-        },
-        ..DataConfig::default()
-    };
-    let clusters = ClustersConfig {
-        method: ClusterMethod::KmeansProfile,
-        k: 2,
-        ..ClustersConfig::default()
-    };
-    prepare(
-        &data,
-        &FeaturesConfig::default(),
-        &clusters,
-        std::path::Path::new("."),
-    )
-    .unwrap()
-}
-
-fn dataset(p: &Prepared) -> WindowDataset<'_> {
-    let spec = WindowSpec {
-        encoder_length: 21,
-        min_encoder_length: 21,
-        horizon: 7,
-        stride: 1,
-    };
-    WindowDataset::new(
-        &p.panel,
-        spec,
-        TimeSplit::from_tail(p.panel.len(), 14, 7).unwrap(),
-        TargetTransform::Log1p,
-    )
-    .unwrap()
-}
-
-fn hyper() -> TftConfig {
-    TftConfig {
-        hidden_size: 16,
-        attention_heads: 2,
-        hidden_continuous_size: 8,
-        ..TftConfig::default()
-    }
-}
 
 #[test]
 fn clipping_scales_all_gradients_to_the_global_norm() {

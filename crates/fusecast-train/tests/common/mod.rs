@@ -1,0 +1,75 @@
+//! The small prepared panel, windows and model size the training tests share.
+#![allow(dead_code)]
+
+use fusecast_data::config::{ClusterMethod, ClustersConfig, DataConfig, FeaturesConfig};
+use fusecast_data::prepare::{prepare, Prepared};
+use fusecast_data::scale::TargetTransform;
+use fusecast_data::synth::SynthConfig;
+use fusecast_data::time::Day;
+use fusecast_data::window::{TimeSplit, WindowDataset, WindowSpec};
+use fusecast_model::burn::module::{Module, ModuleVisitor, Param};
+use fusecast_model::burn::tensor::Tensor;
+use fusecast_model::TftConfig;
+
+pub fn prepared() -> Prepared {
+    let data = DataConfig {
+        synthetic: SynthConfig {
+            zones: 16,
+            start: Day::ymd(2023, 1, 1),
+            end: Day::ymd(2023, 6, 30),
+            ..SynthConfig::default()
+        },
+        ..DataConfig::default()
+    };
+    let clusters = ClustersConfig {
+        method: ClusterMethod::KmeansProfile,
+        k: 2,
+        ..ClustersConfig::default()
+    };
+    prepare(
+        &data,
+        &FeaturesConfig::default(),
+        &clusters,
+        std::path::Path::new("."),
+    )
+    .unwrap()
+}
+
+pub fn dataset(p: &Prepared) -> WindowDataset<'_> {
+    let spec = WindowSpec {
+        encoder_length: 21,
+        min_encoder_length: 21,
+        horizon: 7,
+        stride: 1,
+    };
+    WindowDataset::new(
+        &p.panel,
+        spec,
+        TimeSplit::from_tail(p.panel.len(), 14, 7).unwrap(),
+        TargetTransform::Log1p,
+    )
+    .unwrap()
+}
+
+pub fn hyper() -> TftConfig {
+    TftConfig {
+        hidden_size: 16,
+        attention_heads: 2,
+        hidden_continuous_size: 8,
+        ..TftConfig::default()
+    }
+}
+
+/// Every parameter value of a module, in visiting order.
+pub fn parameters<M: Module>(m: &M) -> Vec<f32> {
+    struct Collect(Vec<f32>);
+    impl ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0
+                .extend(param.val().into_data().try_to_vec::<f32>().unwrap());
+        }
+    }
+    let mut c = Collect(Vec::new());
+    m.visit(&mut c);
+    c.0
+}
