@@ -61,10 +61,12 @@ impl Lstm {
             let mut outputs = Vec::with_capacity(t);
             for (step, xp) in steps.into_iter().enumerate() {
                 let gates = xp.reshape([b, 4 * hidden]) + layer.hidden.forward(h.clone());
-                let i = sigmoid(gates.clone().narrow(1, 0, hidden));
-                let f = sigmoid(gates.clone().narrow(1, hidden, hidden));
-                let g = tanh(gates.clone().narrow(1, 2 * hidden, hidden));
-                let o = sigmoid(gates.narrow(1, 3 * hidden, hidden));
+                // One sigmoid over all four gates (g's slice is unused), one tanh for g.
+                let act = sigmoid(gates.clone());
+                let i = act.clone().narrow(1, 0, hidden);
+                let f = act.clone().narrow(1, hidden, hidden);
+                let o = act.narrow(1, 3 * hidden, hidden);
+                let g = tanh(gates.narrow(1, 2 * hidden, hidden));
                 let c_new = f * c.clone() + i * g;
                 let h_new = o * tanh(c_new.clone());
                 match &masks {
