@@ -1,7 +1,7 @@
 //! Finding and opening input files: globs, partitioned folders (`year=2019/month=01/data.parquet`
 //! or `2019/01/data.parquet`), parquet, CSV and zipped CSV. Only the named columns are read.
 
-use std::io::{Cursor, Read};
+use std::io::{BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -123,7 +123,11 @@ fn polars_err(path: &Path) -> impl Fn(PolarsError) -> DataError + '_ {
     move |e| DataError::read(path, e)
 }
 
-fn zipped_csv(path: &Path) -> Result<Vec<u8>> {
+/// Runs `f` on the stream of the single CSV inside a zip archive.
+fn with_zipped_csv<T>(
+    path: &Path,
+    f: impl FnOnce(&mut dyn Read, u64) -> std::io::Result<T>,
+) -> Result<T> {
     let file = std::fs::File::open(path).map_err(|source| DataError::Io {
         path: path.to_path_buf(),
         source,
@@ -146,11 +150,23 @@ fn zipped_csv(path: &Path) -> Result<Vec<u8>> {
     let mut entry = archive
         .by_name(name)
         .map_err(|e| DataError::read(path, e))?;
-    let mut bytes = Vec::with_capacity(entry.size() as usize);
-    entry
-        .read_to_end(&mut bytes)
-        .map_err(|e| DataError::read(path, format!("{name}: {e}")))?;
-    Ok(bytes)
+    let size = entry.size();
+    f(&mut entry, size).map_err(|e| DataError::read(path, format!("{name}: {e}")))
+}
+
+fn zipped_csv(path: &Path) -> Result<Vec<u8>> {
+    with_zipped_csv(path, |r, size| {
+        let mut bytes = Vec::with_capacity(size as usize);
+        r.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    })
+}
+
+/// The header line of a CSV stream, without reading the rest of the file.
+fn first_line(r: &mut dyn Read) -> std::io::Result<Vec<String>> {
+    let mut line = String::new();
+    BufReader::new(r).read_line(&mut line)?;
+    Ok(crate::csvline::split(line.trim_start_matches('\u{feff}')))
 }
 
 /// Column names and types of a file (CSV types are inferred from the first rows).
@@ -166,23 +182,18 @@ pub fn schema(file: &DataFile) -> Result<Schema> {
                 .clone())
         }
         FileFormat::Csv => {
-            let header = csv_header_of(&std::fs::read(path).map_err(|source| DataError::Io {
+            let mut file = std::fs::File::open(path).map_err(|source| DataError::Io {
                 path: path.to_path_buf(),
                 source,
-            })?);
+            })?;
+            let header = first_line(&mut file).map_err(|source| DataError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
             Ok(string_schema(&header))
         }
-        FileFormat::ZippedCsv => Ok(string_schema(&csv_header_of(&zipped_csv(path)?))),
+        FileFormat::ZippedCsv => Ok(string_schema(&with_zipped_csv(path, |r, _| first_line(r))?)),
     }
-}
-
-fn csv_header_of(bytes: &[u8]) -> Vec<String> {
-    let end = bytes
-        .iter()
-        .position(|b| *b == b'\n')
-        .unwrap_or(bytes.len());
-    let line = String::from_utf8_lossy(&bytes[..end]);
-    crate::csvline::split(line.trim_start_matches('\u{feff}'))
 }
 
 fn string_schema(names: &[String]) -> Schema {

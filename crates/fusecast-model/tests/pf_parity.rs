@@ -11,7 +11,8 @@ use safetensors::SafeTensors;
 use serde_json::Value;
 
 fn fixture(dir: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // Read at run time: a test binary reused from a shared target dir must look in this checkout.
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(dir)
 }
