@@ -1,0 +1,150 @@
+//! Forecasts the last `h` days of every series of an anchor panel (`unique_id, ds, y`, as
+//! ../shared/anchors/make_panel.py writes) with the named baselines, in the forecast CSV format of
+//! ../shared/anchors/score_forecasts.py, and prints each model's wall time as JSON. Used by
+//! scripts/bench/baselines.sh to compare with statsforecast on the same split.
+//!
+//!   cargo run --release -p fusecast-baselines --example anchor_forecasts -- \
+//!       PANEL OUT.csv [--horizon 14] [--threads N] [--max-series N] MODEL...
+
+use std::io::Write;
+use std::time::Instant;
+
+use fusecast_baselines::{Fitted, ModelSpec, SeriesInput};
+use fusecast_data::calendar::us_federal_holidays;
+use fusecast_data::files::DataFile;
+use fusecast_data::table::{read_table, FillMissing, TableOptions};
+use fusecast_data::time::{date_seconds, format_timestamp};
+use fusecast_data::Frequency;
+use rayon::prelude::*;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let panel_path = args
+        .next()
+        .ok_or("usage: PANEL OUT.csv [options] MODEL...")?;
+    let out_path = args
+        .next()
+        .ok_or("usage: PANEL OUT.csv [options] MODEL...")?;
+    let (mut horizon, mut threads, mut max_series, mut names) =
+        (14usize, 0usize, usize::MAX, vec![]);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--horizon" => horizon = args.next().ok_or("--horizon N")?.parse()?,
+            "--threads" => threads = args.next().ok_or("--threads N")?.parse()?,
+            "--max-series" => max_series = args.next().ok_or("--max-series N")?.parse()?,
+            name => names.push(name.to_string()),
+        }
+    }
+    let specs: Vec<ModelSpec> = names
+        .iter()
+        .map(|n| ModelSpec::from_name(n).ok_or(format!("unknown model {n}")))
+        .collect::<Result<_, _>>()?;
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()?;
+
+    let panel = read_table(&TableOptions {
+        files: vec![DataFile::new(&panel_path)?],
+        series_column: "unique_id".into(),
+        timestamp_column: "ds".into(),
+        target_column: "y".into(),
+        known_reals: vec![],
+        observed_reals: vec![],
+        static_columns: vec![],
+        frequency: Frequency::Daily,
+        start: None,
+        end: None,
+        fill_missing: FillMissing::Error,
+        allow_negative: true,
+        timezone: chrono_tz::UTC,
+    })?;
+    let len = panel.len();
+    let train_len = len - horizon;
+    let first_year = panel
+        .grid
+        .first_day()
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()?;
+    let last_year = panel
+        .grid
+        .last_day()
+        .format("%Y")
+        .to_string()
+        .parse::<i32>()?
+        + 1;
+    let holidays: Vec<i64> = (first_year..=last_year)
+        .flat_map(us_federal_holidays)
+        .map(|(d, _)| date_seconds(d))
+        .collect();
+    let mut order: Vec<usize> = (0..panel.n_series()).collect();
+    order.sort_by_key(|&s| panel.series[s].parse::<i64>().unwrap_or(i64::MAX));
+    order.truncate(max_series);
+
+    let mut columns = Vec::new();
+    let mut report = serde_json::Map::new();
+    for spec in &specs {
+        let started = Instant::now();
+        let results: Vec<_> = order
+            .par_iter()
+            .map(|&s| {
+                let input = SeriesInput {
+                    y: &panel.values(s)[..train_len],
+                    period: 7,
+                    seasonal_periods: vec![7],
+                    start: panel.grid.start,
+                    step_seconds: 86_400,
+                    holidays: &holidays,
+                    deadline: None,
+                };
+                let fit = spec.fit(&input)?;
+                Ok::<_, fusecast_baselines::BaselineError>((
+                    fit.forecast(horizon, &[]).mean,
+                    fit.describe(),
+                ))
+            })
+            .collect();
+        let wall = started.elapsed().as_secs_f64();
+        let mut failures = 0;
+        let mut chosen = std::collections::BTreeMap::<String, usize>::new();
+        let forecasts: Vec<Vec<f64>> = results
+            .into_iter()
+            .map(|r| match r {
+                Ok((mean, label)) => {
+                    *chosen.entry(label).or_default() += 1;
+                    mean
+                }
+                Err(e) => {
+                    failures += 1;
+                    eprintln!("{}: {e}", spec.label());
+                    vec![f64::NAN; horizon]
+                }
+            })
+            .collect();
+        report.insert(
+            spec.label().into(),
+            serde_json::json!({"wall_s": wall, "failures": failures, "chosen": chosen}),
+        );
+        columns.push((spec.label(), forecasts));
+    }
+
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&out_path)?);
+    write!(out, "unique_id,ds")?;
+    for (label, _) in &columns {
+        write!(out, ",{label}")?;
+    }
+    writeln!(out)?;
+    for (row, &s) in order.iter().enumerate() {
+        for i in 0..horizon {
+            let ds = &format_timestamp(panel.grid.timestamp(train_len + i))[..10];
+            write!(out, "{},{ds}", panel.series[s])?;
+            for (_, f) in &columns {
+                write!(out, ",{}", f[row][i])?;
+            }
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    println!("{}", serde_json::Value::Object(report));
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! Numerical optimizers shared by the model fits (being written).
