@@ -14,6 +14,8 @@ pub mod naive;
 pub mod optim;
 pub mod prediction;
 pub mod prophet;
+pub mod runner;
+pub mod select;
 pub mod series;
 
 pub use error::{BaselineError, Result};

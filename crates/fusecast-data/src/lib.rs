@@ -9,6 +9,7 @@ mod csvline;
 mod dense;
 pub mod error;
 pub mod files;
+pub mod forecast;
 pub mod panel;
 pub mod prepare;
 pub mod scale;
@@ -23,6 +24,7 @@ pub mod window;
 pub mod zones;
 
 pub use error::{DataError, Result};
+pub use forecast::{Forecast, ForecastRow};
 pub use panel::Panel;
 pub use polars;
 pub use time::{Frequency, TimeGrid};

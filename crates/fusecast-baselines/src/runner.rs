@@ -1,0 +1,289 @@
+//! Fits every model on every series at every cutoff, in parallel (rayon), each fit under a time
+//! budget. A fit that fails or runs out of time falls back to SeasonalNaive (Naive when even one
+//! season is missing) and the row is marked with why, so no series is ever silently dropped.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use fusecast_data::{Forecast, ForecastRow, Panel};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::naive::{naive, seasonal_naive, SeasonalNaiveFit};
+use crate::{Fitted, FittedModel, ModelSpec, SeriesInput};
+
+/// What every fit of a run shares.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub horizon: usize,
+    /// Quantile levels every model reports, ascending.
+    pub levels: Vec<f64>,
+    /// Wall-clock budget of one fit (one model, one series, one cutoff).
+    pub fit_budget: Option<Duration>,
+    /// Clamp forecasts and quantiles at 0 (counts cannot be negative).
+    pub non_negative: bool,
+    /// Main seasonal period and all seasonal periods, in steps.
+    pub period: usize,
+    pub seasonal_periods: Vec<usize>,
+    /// Holiday dates (local midnight seconds) over the panel and the horizon after it.
+    pub holidays: Vec<i64>,
+}
+
+/// One fitted model of one series at one cutoff, as saved to JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitRecord {
+    pub series_id: String,
+    pub cutoff: usize,
+    /// What was chosen, e.g. `ETS(A,Ad,A)`.
+    pub chosen: String,
+    pub fit: FittedModel,
+    /// Set when `fit` is not the requested model's own fit (fallback, constant series).
+    pub note: Option<String>,
+    pub seconds: f64,
+}
+
+/// Everything one model produced over all series and cutoffs.
+#[derive(Debug, Clone)]
+pub struct ModelRun {
+    pub label: String,
+    pub forecast: Forecast,
+    pub fits: Vec<FitRecord>,
+    /// Fits that fell back (failed, timed out or too short).
+    pub fallbacks: usize,
+    pub wall_seconds: f64,
+}
+
+/// Fits `spec` on `series[..=cutoff]` for every series and cutoff. `tick` is called after each
+/// fit (progress bars).
+pub fn run_model(
+    panel: &Panel,
+    spec: &ModelSpec,
+    cutoffs: &[usize],
+    opts: &RunOptions,
+    tick: &(dyn Fn() + Sync),
+) -> ModelRun {
+    let started = Instant::now();
+    let jobs: Vec<(usize, usize)> = (0..panel.n_series())
+        .flat_map(|s| cutoffs.iter().map(move |&c| (s, c)))
+        .collect();
+    let fallbacks = AtomicUsize::new(0);
+    let results: Vec<(ForecastRow, FitRecord)> = jobs
+        .par_iter()
+        .map(|&(s, cutoff)| {
+            let out = fit_one(panel, spec, s, cutoff, opts);
+            if out
+                .1
+                .note
+                .as_deref()
+                .is_some_and(|n| n.starts_with("fallback"))
+            {
+                fallbacks.fetch_add(1, Ordering::Relaxed);
+            }
+            tick();
+            out
+        })
+        .collect();
+    let mut forecast = Forecast::new(spec.label(), opts.horizon, &opts.levels);
+    let mut fits = Vec::with_capacity(results.len());
+    for (row, fit) in results {
+        forecast
+            .push(row)
+            .expect("every model forecasts the run's horizon and levels");
+        fits.push(fit);
+    }
+    ModelRun {
+        label: spec.label().to_string(),
+        forecast,
+        fits,
+        fallbacks: fallbacks.into_inner(),
+        wall_seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+fn fit_one(
+    panel: &Panel,
+    spec: &ModelSpec,
+    series: usize,
+    cutoff: usize,
+    opts: &RunOptions,
+) -> (ForecastRow, FitRecord) {
+    let started = Instant::now();
+    let input = SeriesInput {
+        y: &panel.values(series)[..=cutoff],
+        period: opts.period,
+        seasonal_periods: opts.seasonal_periods.clone(),
+        start: panel.grid.start,
+        step_seconds: panel.grid.frequency.step_seconds(),
+        holidays: &opts.holidays,
+        deadline: opts.fit_budget.map(|b| started + b),
+    };
+    let (fit, note) = fit_or_fall_back(spec, &input);
+    let mut prediction = fit.forecast(opts.horizon, &opts.levels);
+    if opts.non_negative {
+        prediction.clamp_below(0.0);
+    }
+    let row = ForecastRow {
+        series,
+        cutoff,
+        mean: prediction.mean,
+        quantiles: prediction.quantiles,
+        note: note.clone(),
+    };
+    let record = FitRecord {
+        series_id: panel.series[series].clone(),
+        cutoff,
+        chosen: fit.describe(),
+        fit,
+        note,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    (row, record)
+}
+
+/// The requested model's fit, or the fallback and why.
+pub fn fit_or_fall_back(spec: &ModelSpec, input: &SeriesInput) -> (FittedModel, Option<String>) {
+    let y = input.y;
+    // A constant history has one sensible forecast, and several models divide by its variance.
+    if let Some(&first) = y.first() {
+        if y.iter().all(|&v| v == first) {
+            let fit = SeasonalNaiveFit {
+                period: 1,
+                last_season: vec![first],
+                sigma: 0.0,
+            };
+            let note = format!("constant series ({first}): forecast is the constant");
+            return (FittedModel::SeasonalNaive(fit), Some(note));
+        }
+    }
+    match spec.fit(input) {
+        Ok(fit) => (fit, None),
+        Err(e) => {
+            let (fallback, name) = match seasonal_naive(input) {
+                Ok(f) => (f, "SeasonalNaive"),
+                Err(_) => match naive(input) {
+                    Ok(f) => (f, "Naive"),
+                    Err(e2) => {
+                        // Nothing to fit at all (empty or non-finite history): a NaN forecast
+                        // that the evaluation reports as missing.
+                        let fit = SeasonalNaiveFit {
+                            period: 1,
+                            last_season: vec![f64::NAN],
+                            sigma: f64::NAN,
+                        };
+                        let note = format!("no forecast: {}: {e}; Naive: {e2}", spec.label());
+                        return (FittedModel::SeasonalNaive(fit), Some(note));
+                    }
+                },
+            };
+            let note = format!("fallback to {name}: {}: {e}", spec.label());
+            (FittedModel::SeasonalNaive(fallback), Some(note))
+        }
+    }
+}
+
+/// statsforecast `cross_validation` cutoffs: `n_windows` windows `step` apart, the last one ending
+/// at the end of the data; each cutoff is the index of the last training observation.
+pub fn backtest_cutoffs(
+    len: usize,
+    horizon: usize,
+    n_windows: usize,
+    step: usize,
+) -> Option<Vec<usize>> {
+    if n_windows == 0 || horizon == 0 || (n_windows > 1 && step == 0) {
+        return None;
+    }
+    let test_size = horizon + step * (n_windows - 1);
+    let first = len.checked_sub(test_size + 1)?;
+    Some((0..n_windows).map(|k| first + k * step).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fusecast_data::time::{date_seconds, Day, Frequency, TimeGrid};
+
+    fn panel(series: Vec<Vec<f64>>) -> Panel {
+        let len = series[0].len();
+        let grid = TimeGrid {
+            start: date_seconds(Day::ymd(2024, 1, 1).0),
+            frequency: Frequency::Daily,
+            len,
+        };
+        let names = (0..series.len()).map(|i| format!("s{i}")).collect();
+        Panel::new(grid, "y", names, series.concat()).unwrap()
+    }
+
+    fn opts() -> RunOptions {
+        RunOptions {
+            horizon: 3,
+            levels: vec![0.1, 0.5, 0.9],
+            fit_budget: None,
+            non_negative: true,
+            period: 7,
+            seasonal_periods: vec![7],
+            holidays: vec![],
+        }
+    }
+
+    #[test]
+    fn cutoffs_follow_statsforecast_cross_validation() {
+        // len 20, h 3, 3 windows, step 2: test_size 7, cutoffs 12, 14, 16; the last window ends at 19.
+        assert_eq!(backtest_cutoffs(20, 3, 3, 2), Some(vec![12, 14, 16]));
+        assert_eq!(backtest_cutoffs(20, 3, 1, 0), Some(vec![16]));
+        assert_eq!(backtest_cutoffs(5, 3, 3, 2), None);
+    }
+
+    #[test]
+    fn every_series_and_cutoff_gets_a_row_and_failures_are_marked() {
+        let weekly: Vec<f64> = (0..30)
+            .map(|t| [5.0, 6.0, 7.0, 8.0, 9.0, 3.0, 1.0][t % 7])
+            .collect();
+        let constant = vec![4.0; 30];
+        let p = panel(vec![weekly, constant]);
+        let count = AtomicUsize::new(0);
+        let tick = || {
+            count.fetch_add(1, Ordering::Relaxed);
+        };
+        let run = run_model(&p, &ModelSpec::SeasonalNaive, &[20, 25], &opts(), &tick);
+        assert_eq!(count.into_inner(), 4);
+        assert_eq!(run.forecast.rows.len(), 4);
+        let row = &run.forecast.rows[0];
+        assert_eq!((row.series, row.cutoff), (0, 20));
+        // Cutoff 20 is a Sunday-offset 6: next values are t = 21, 22, 23.
+        assert_eq!(row.mean, vec![5.0, 6.0, 7.0]);
+        let constant_row = &run.forecast.rows[2];
+        assert_eq!(constant_row.mean, vec![4.0; 3]);
+        assert_eq!(constant_row.quantiles[0], vec![4.0; 3]);
+        assert!(constant_row
+            .note
+            .as_deref()
+            .unwrap()
+            .starts_with("constant series"));
+        assert_eq!(run.fallbacks, 0);
+    }
+
+    #[test]
+    fn a_failed_fit_falls_back_and_says_why() {
+        let short = [1.0, 2.0, 3.0, 2.0, 5.0];
+        let input = SeriesInput::daily(&short);
+        let (fit, note) = fit_or_fall_back(&ModelSpec::SeasonalNaive, &input);
+        // Five days cannot hold a weekly season: Naive, and the note names the cause.
+        assert_eq!(fit.describe(), "Naive");
+        let note = note.unwrap();
+        assert!(
+            note.starts_with("fallback to Naive: SeasonalNaive"),
+            "{note}"
+        );
+        assert!(note.contains("needs at least 7"), "{note}");
+        let (_, none) = fit_or_fall_back(&ModelSpec::Naive, &SeriesInput::daily(&[]));
+        assert!(none.unwrap().starts_with("no forecast"));
+    }
+
+    #[test]
+    fn negative_forecasts_are_clamped_for_counts() {
+        let falling: Vec<f64> = (0..20).map(|t| 20.0 - t as f64 * 1.5).collect();
+        let p = panel(vec![falling]);
+        let run = run_model(&p, &ModelSpec::Naive, &[19], &opts(), &|| {});
+        assert!(run.forecast.rows[0].quantiles[0].iter().all(|&v| v >= 0.0));
+    }
+}
