@@ -1,0 +1,12 @@
+//! Fusecast's evaluation: every model (baselines, the TFT, any forecast CSV) scored on the same
+//! rolling-origin cutoffs with one set of metric definitions, compared per series, per cluster and
+//! overall, written as markdown/CSV tables and PNG plots.
+
+pub mod compare;
+pub mod metrics;
+pub mod plot;
+mod png;
+pub mod report;
+
+pub use compare::{Comparison, ModelScores};
+pub use metrics::{Scores, SeriesScores};

@@ -1,0 +1,397 @@
+//! Writes a comparison as files a person reads (`report.md`) and programs read (CSV), with plots.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use fusecast_data::time::format_timestamp;
+use fusecast_data::{Forecast, Panel};
+
+use crate::compare::{Comparison, EvalError};
+use crate::metrics::{Scores, DEFINITIONS};
+use crate::plot::{plot_metrics, plot_series};
+
+/// What the report says about the run it belongs to.
+#[derive(Debug, Clone, Default)]
+pub struct ReportContext {
+    pub title: String,
+    /// Free lines (data, training, notes) shown under the title.
+    pub notes: Vec<String>,
+}
+
+fn fmt(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.4}")
+    } else {
+        "-".into()
+    }
+}
+
+fn score_columns(levels: &[f64]) -> Vec<String> {
+    let mut c: Vec<String> = [
+        "series",
+        "points",
+        "missing",
+        "mae",
+        "rmse",
+        "smape",
+        "mase",
+        "mase_excluded",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    c.extend(levels.iter().map(|l| format!("pinball_q{l}")));
+    c.extend(["qrisk50", "qrisk90", "coverage80"].map(String::from));
+    c
+}
+
+fn score_values(s: &Scores) -> Vec<String> {
+    let mut v = vec![
+        s.series.to_string(),
+        s.points.to_string(),
+        s.missing.to_string(),
+        fmt(s.mae),
+        fmt(s.rmse),
+        fmt(s.smape),
+        fmt(s.mase),
+        s.mase_excluded.to_string(),
+    ];
+    v.extend(s.pinball.iter().map(|&p| fmt(p)));
+    v.extend([fmt(s.qrisk50), fmt(s.qrisk90), fmt(s.coverage80)]);
+    v
+}
+
+fn write(path: &Path, text: &str) -> Result<(), EvalError> {
+    std::fs::write(path, text).map_err(|source| EvalError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Writes `report.md`, `comparison.csv`, `per_cluster.csv`, `per_series.csv`, `winners.csv` and
+/// the plots (`plots/metrics.png`, `plots/series_<id>.png` for `plot_series`) into `dir`; returns
+/// the files written.
+pub fn write_report(
+    dir: &Path,
+    panel: &Panel,
+    forecasts: &[Forecast],
+    comparison: &Comparison,
+    plot_series_ids: &[usize],
+    context: &ReportContext,
+) -> Result<Vec<PathBuf>, EvalError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| EvalError::Io { path, source }
+    };
+    let plots = dir.join("plots");
+    std::fs::create_dir_all(&plots).map_err(io(&plots))?;
+    let mut written = Vec::new();
+    let c = comparison;
+    let wins = c.win_counts();
+
+    // comparison.csv: one row per model.
+    let mut csv = format!(
+        "model,{},fallbacks,wins\n",
+        score_columns(&c.levels).join(",")
+    );
+    for (m, (_, w)) in c.models.iter().zip(&wins) {
+        let _ = writeln!(
+            csv,
+            "{},{},{},{w}",
+            csv_field(&m.model),
+            score_values(&m.overall).join(","),
+            m.fallbacks
+        );
+    }
+    let path = dir.join("comparison.csv");
+    write(&path, &csv)?;
+    written.push(path);
+
+    // per_cluster.csv
+    if c.clusters.is_some() {
+        let mut csv = format!("model,cluster,{}\n", score_columns(&c.levels).join(","));
+        for m in &c.models {
+            for (name, s) in &m.per_cluster {
+                let _ = writeln!(
+                    csv,
+                    "{},{},{}",
+                    csv_field(&m.model),
+                    csv_field(name),
+                    score_values(s).join(",")
+                );
+            }
+        }
+        let path = dir.join("per_cluster.csv");
+        write(&path, &csv)?;
+        written.push(path);
+    }
+
+    // per_series.csv (long) and winners.csv (wide on MASE).
+    let cluster_of = |s: usize| {
+        c.clusters
+            .as_ref()
+            .map_or(String::new(), |cl| cl[s].clone())
+    };
+    let mut csv = String::from("model,series_id,cluster,points,missing,mae,rmse,smape,mase");
+    for l in &c.levels {
+        let _ = write!(csv, ",pinball_q{l}");
+    }
+    csv.push_str(",qrisk50,qrisk90,coverage80\n");
+    for m in &c.models {
+        for s in &m.per_series {
+            let _ = write!(
+                csv,
+                "{},{},{},{},{},{},{},{},{}",
+                csv_field(&m.model),
+                csv_field(&panel.series[s.series]),
+                csv_field(&cluster_of(s.series)),
+                s.points,
+                s.missing,
+                fmt(s.mae),
+                fmt(s.rmse),
+                fmt(s.smape),
+                fmt(s.mase)
+            );
+            for p in &s.pinball {
+                let _ = write!(csv, ",{}", fmt(*p));
+            }
+            let _ = writeln!(
+                csv,
+                ",{},{},{}",
+                fmt(s.qrisk50),
+                fmt(s.qrisk90),
+                fmt(s.coverage80)
+            );
+        }
+    }
+    let path = dir.join("per_series.csv");
+    write(&path, &csv)?;
+    written.push(path);
+    let mut csv = String::from("series_id,cluster,winner");
+    for m in &c.models {
+        let _ = write!(csv, ",{}_mase", csv_field(&m.model));
+    }
+    csv.push('\n');
+    for (s, w) in c.winners.iter().enumerate() {
+        let _ = write!(
+            csv,
+            "{},{},{}",
+            csv_field(&panel.series[s]),
+            csv_field(&cluster_of(s)),
+            csv_field(w)
+        );
+        for m in &c.models {
+            let _ = write!(csv, ",{}", fmt(m.per_series[s].mase));
+        }
+        csv.push('\n');
+    }
+    let path = dir.join("winners.csv");
+    write(&path, &csv)?;
+    written.push(path);
+
+    // Plots.
+    let metrics_png = plots.join("metrics.png");
+    plot_metrics(c, &metrics_png)?;
+    written.push(metrics_png);
+    let mut series_pngs = Vec::new();
+    for &s in plot_series_ids {
+        let name: String = panel.series[s]
+            .chars()
+            .map(|ch| {
+                if ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' {
+                    ch
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let png = plots.join(format!("series_{name}.png"));
+        plot_series(panel, forecasts, c, s, &png)?;
+        series_pngs.push((s, png.clone()));
+        written.push(png);
+    }
+
+    // report.md
+    let mut md = format!("# {}\n\n", context.title);
+    for n in &context.notes {
+        let _ = writeln!(md, "- {n}");
+    }
+    let cut = |i: usize| format_timestamp(panel.grid.timestamp(i));
+    let _ =
+        writeln!(
+        md,
+        "- {} series, {} backtest windows (cutoffs {}), horizon {}, seasonal period {} for MASE\n",
+        panel.n_series(),
+        c.cutoffs.len(),
+        c.cutoffs.iter().map(|&i| cut(i)).collect::<Vec<_>>().join(", "),
+        c.horizon,
+        c.season
+    );
+    md.push_str("## Overall\n\n");
+    md.push_str("| model | MAE | RMSE | sMAPE | MASE | q-Risk P50 | q-Risk P90 | coverage80 | series won | fallbacks |\n");
+    md.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    let best = |f: fn(&Scores) -> f64| {
+        c.models
+            .iter()
+            .map(|m| f(&m.overall))
+            .filter(|v| v.is_finite())
+            .fold(f64::INFINITY, f64::min)
+    };
+    let bold = |v: f64, b: f64| {
+        if v == b {
+            format!("**{}**", fmt(v))
+        } else {
+            fmt(v)
+        }
+    };
+    let (bmae, bmase, bq50) = (best(|s| s.mae), best(|s| s.mase), best(|s| s.qrisk50));
+    for (m, (_, w)) in c.models.iter().zip(&wins) {
+        let s = &m.overall;
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {w} / {} | {} |",
+            m.model,
+            bold(s.mae, bmae),
+            fmt(s.rmse),
+            fmt(s.smape),
+            bold(s.mase, bmase),
+            bold(s.qrisk50, bq50),
+            fmt(s.qrisk90),
+            fmt(s.coverage80),
+            panel.n_series(),
+            m.fallbacks
+        );
+    }
+    md.push_str("\n![metrics by model](plots/metrics.png)\n\n");
+    if let Some(m) = c.models.first().filter(|m| !m.per_cluster.is_empty()) {
+        md.push_str("## By cluster (MASE)\n\n| model |");
+        for (name, _) in &m.per_cluster {
+            let _ = write!(md, " {name} |");
+        }
+        md.push_str("\n|---|");
+        md.push_str(&"---:|".repeat(m.per_cluster.len()));
+        md.push('\n');
+        for m in &c.models {
+            let _ = write!(md, "| {} |", m.model);
+            for (_, s) in &m.per_cluster {
+                let _ = write!(md, " {} |", fmt(s.mase));
+            }
+            md.push('\n');
+        }
+        md.push('\n');
+    }
+    if !c.levels.is_empty() {
+        md.push_str("## Pinball loss by quantile\n\n| model |");
+        for l in &c.levels {
+            let _ = write!(md, " q{l} |");
+        }
+        md.push_str("\n|---|");
+        md.push_str(&"---:|".repeat(c.levels.len()));
+        md.push('\n');
+        for m in &c.models {
+            let _ = write!(md, "| {} |", m.model);
+            for p in &m.overall.pinball {
+                let _ = write!(md, " {} |", fmt(*p));
+            }
+            md.push('\n');
+        }
+        md.push('\n');
+    }
+    if !series_pngs.is_empty() {
+        md.push_str("## Forecasts of chosen series\n\n");
+        for (s, png) in &series_pngs {
+            let rel = png.strip_prefix(dir).unwrap_or(png);
+            let _ = writeln!(md, "![{}]({})\n", panel.series[*s], rel.display());
+        }
+    }
+    md.push_str("## Definitions\n\n");
+    md.push_str(DEFINITIONS);
+    md.push_str("\n\nPer-series scores: `per_series.csv`; winner per series (lowest MASE): `winners.csv`.\n");
+    let path = dir.join("report.md");
+    write(&path, &md)?;
+    written.push(path);
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::compare;
+    use fusecast_data::time::{date_seconds, Day, Frequency, TimeGrid};
+    use fusecast_data::ForecastRow;
+
+    #[test]
+    fn writes_tables_plots_and_a_readable_report() {
+        let len = 60;
+        let grid = TimeGrid {
+            start: date_seconds(Day::ymd(2024, 1, 1).0),
+            frequency: Frequency::Daily,
+            len,
+        };
+        let y: Vec<f64> = (0..2 * len)
+            .map(|t| 50.0 + 10.0 * ((t % 7) as f64) + (t / len) as f64 * 5.0)
+            .collect();
+        let panel = Panel::new(grid, "y", vec!["JFK".into(), "LGA/2".into()], y).unwrap();
+        let mut forecasts = Vec::new();
+        for (name, bias) in [("Good", 1.0), ("Biased", 8.0)] {
+            let mut f = Forecast::new(name, 7, &[0.1, 0.5, 0.9]);
+            for s in 0..2 {
+                for cutoff in [45, 52] {
+                    let mean: Vec<f64> = (1..=7)
+                        .map(|i| panel.values(s)[cutoff + i] + bias)
+                        .collect();
+                    let q = |d: f64| mean.iter().map(|m| m + d).collect::<Vec<_>>();
+                    let quantiles = vec![q(-5.0), q(0.0), q(5.0)];
+                    f.push(ForecastRow {
+                        series: s,
+                        cutoff,
+                        mean,
+                        quantiles,
+                        note: None,
+                    })
+                    .unwrap();
+                }
+            }
+            forecasts.push(f);
+        }
+        let clusters = vec!["0".to_string(), "1".to_string()];
+        let c = compare(&panel, &forecasts, 7, &[0.1, 0.5, 0.9], Some(&clusters)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = ReportContext {
+            title: "Backtest".into(),
+            notes: vec!["test panel".into()],
+        };
+        let files = write_report(dir.path(), &panel, &forecasts, &c, &[0, 1], &ctx).unwrap();
+        assert_eq!(files.len(), 8);
+        let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+        assert!(md.contains("| Good | **1.0000** |"), "{md}");
+        assert!(md.contains("2 / 2"), "{md}");
+        assert!(md.contains("plots/series_LGA_2.png"), "{md}");
+        let csv = std::fs::read_to_string(dir.path().join("comparison.csv")).unwrap();
+        assert!(
+            csv.lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("Good,2,28,0,1.0000,1.0000,"),
+            "{csv}"
+        );
+        let winners = std::fs::read_to_string(dir.path().join("winners.csv")).unwrap();
+        assert!(
+            winners.starts_with("series_id,cluster,winner,Good_mase,Biased_mase\nJFK,0,Good,"),
+            "{winners}"
+        );
+        for png in ["plots/metrics.png", "plots/series_JFK.png"] {
+            let bytes = std::fs::read(dir.path().join(png)).unwrap();
+            assert_eq!(&bytes[1..4], b"PNG");
+            assert!(bytes.len() > 5_000, "{png} is {} bytes", bytes.len());
+        }
+    }
+}
