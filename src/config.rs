@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use fusecast_baselines::BaselinesConfig;
 use fusecast_data::config::{ClustersConfig, DataConfig, FeaturesConfig, WindowsConfig};
+use fusecast_eval::EvalConfig;
 use fusecast_model::TftConfig;
 use fusecast_train::trainer::TrainConfig;
 use serde::{Deserialize, Serialize};
@@ -37,6 +39,10 @@ pub struct Config {
     /// TFT hyper-parameters; its variables come from the data's feature layout.
     pub model: TftConfig,
     pub train: TrainConfig,
+    /// Per-series baselines fitted on the backtest windows.
+    pub baselines: BaselinesConfig,
+    /// The backtest every model is scored on.
+    pub eval: EvalConfig,
 }
 
 /// A config with the folder its relative data paths are resolved against.
@@ -53,6 +59,11 @@ impl Config {
         config
             .model
             .validate_hyper()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        config
+            .eval
+            .validate()
+            .and_then(|()| config.baselines.specs().map(|_| ()))
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let base = path
             .parent()

@@ -30,7 +30,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the job a config describes: data stage, model, training (written to the run directory).
+    /// Run the job a config describes: data stage, TFT training, per-series baselines and the
+    /// backtest evaluation of all of them (written to the run directory).
     Run {
         config: PathBuf,
         /// Overrides run.name.
@@ -42,6 +43,25 @@ enum Command {
         /// Continue the run from its last checkpoint (same config and data, or it is refused).
         #[arg(long)]
         resume: bool,
+    },
+    /// Fit the per-series baselines of a config on its backtest windows, select a model per
+    /// series, and write forecasts, fitted parameters and the evaluation report.
+    Baselines {
+        config: PathBuf,
+        /// Overrides run.name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Score everything the run directory holds (baselines, the best TFT, eval.extra_forecasts)
+    /// on the config's backtest and write the report.
+    Evaluate {
+        config: PathBuf,
+        /// Overrides run.name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Fit the baselines again instead of reading baselines/forecasts.csv.
+        #[arg(long)]
+        refit: bool,
     },
     /// Prepare the panel a config describes and write it as a long table (parquet or CSV).
     Prepare {
@@ -65,6 +85,14 @@ fn main() -> ExitCode {
             json,
             resume,
         } => commands::run::run(&config, name, json, resume, &progress),
+        Command::Baselines { config, name } => {
+            commands::evaluate::baselines_command(&config, name, &progress)
+        }
+        Command::Evaluate {
+            config,
+            name,
+            refit,
+        } => commands::evaluate::evaluate_command(&config, name, refit, &progress),
         Command::Prepare { config, out } => commands::prepare::run(&config, &out, &progress),
         Command::Aggregate(args) => commands::aggregate::run(args, &progress),
         Command::SynthTrips(args) => commands::synth_trips::run(args, &progress),

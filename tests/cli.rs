@@ -29,9 +29,12 @@ fn quickstart_writes_a_complete_run_directory() {
     let text = std::fs::read_to_string(root().join("configs/quickstart.toml")).unwrap();
     assert!(text.contains("max_epochs = 5") && text.contains("batches_per_epoch = 30"));
     let config = dir.path().join("quickstart.toml");
+    let models = "models = [\"seasonal_naive\", \"ets\", \"arima\", \"prophet_additive\"]";
+    assert!(text.contains(models));
     let short = text
         .replace("max_epochs = 5", "max_epochs = 1")
-        .replace("batches_per_epoch = 30", "batches_per_epoch = 2");
+        .replace("batches_per_epoch = 30", "batches_per_epoch = 2")
+        .replace(models, "models = [\"seasonal_naive\", \"naive\"]");
     std::fs::write(&config, short).unwrap();
     let run_named = |name: &str| {
         fusecast(
@@ -51,9 +54,50 @@ fn quickstart_writes_a_complete_run_directory() {
         "panel.parquet",
         "metrics.jsonl",
         "best/model.bpk",
+        "baselines/forecasts.csv",
+        "baselines/selection.csv",
+        "baselines/fits/SeasonalNaive.jsonl",
+        "tft/forecasts.csv",
+        "eval/report.md",
+        "eval/comparison.csv",
+        "eval/winners.csv",
+        "eval/plots/metrics.png",
     ] {
         assert!(run.join(f).exists(), "{f} missing");
     }
+    // Every model is scored on the same 2 windows x 14 days of all 263 series.
+    let comparison = std::fs::read_to_string(run.join("eval/comparison.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = comparison
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let models: Vec<&str> = rows.iter().map(|r| r[0]).collect();
+    assert_eq!(
+        models,
+        ["SeasonalNaive", "Naive", "Selected", "TFT"],
+        "{comparison}"
+    );
+    for r in &rows {
+        assert_eq!((r[1], r[2]), ("263", "7364"), "{comparison}");
+        let mase: f64 = r[7].parse().unwrap();
+        assert!(mase > 0.05 && mase < 5.0, "{comparison}");
+    }
+    let tft = std::fs::read_to_string(run.join("tft/forecasts.csv")).unwrap();
+    assert_eq!(tft.lines().count(), 1 + 263 * 2 * 14);
+    assert!(
+        stdout.contains("q-Risk P50") && stdout.contains("TFT"),
+        "{stdout}"
+    );
+    // `evaluate` reloads the best model and the saved baseline forecasts: the same scores.
+    let (ok, _, stderr) = fusecast(
+        dir.path(),
+        &["evaluate", config.to_str().unwrap(), "--name", "t1"],
+    );
+    assert!(ok, "{stderr}");
+    let again = std::fs::read_to_string(run.join("eval/comparison.csv")).unwrap();
+    assert_eq!(again, comparison);
+
     let data: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("data.json")).unwrap()).unwrap();
     assert_eq!(data["series"].as_array().unwrap().len(), 263);
@@ -98,6 +142,8 @@ fn quickstart_writes_a_complete_run_directory() {
         "[windows]",
         "[model]",
         "[train]",
+        "[baselines]",
+        "[eval]",
     ] {
         assert!(
             resolved.contains(section),
@@ -175,7 +221,8 @@ fn a_killed_run_resumes_to_the_same_result() {
         "[data]\nstart = \"2022-01-01\"\nend = \"2022-12-31\"\n[data.synthetic]\nzones = 20\n\
          [features]\nstatic = [\"borough\"]\n[windows]\nencoder_length = 28\nhorizon = 7\n\
          [model]\nhidden_size = 16\nattention_heads = 2\nhidden_continuous_size = 8\n\
-         [train]\nbatch_size = 64\nmax_epochs = 5\nbatches_per_epoch = 8\nlearning_rate = 0.01\n",
+         [train]\nbatch_size = 64\nmax_epochs = 5\nbatches_per_epoch = 8\nlearning_rate = 0.01\n\
+         [baselines]\nmodels = [\"seasonal_naive\"]\n",
     )
     .unwrap();
     let cfg = config.to_str().unwrap();

@@ -1,4 +1,5 @@
 pub mod aggregate;
+pub mod evaluate;
 pub mod prepare;
 pub mod run;
 pub mod synth_trips;

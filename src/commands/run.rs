@@ -4,8 +4,13 @@ use anyhow::{Context, Result};
 use fusecast_data::panel::{CovariateKind, Role};
 use fusecast_data::prepare::Prepared;
 use fusecast_data::window::{Part, TimeSplit, WindowDataset, WindowSpec};
+use fusecast_data::Panel;
+use fusecast_model::TftConfig;
 use serde_json::json;
 
+use crate::commands::evaluate::{
+    eval_cutoffs, evaluate_and_report, load_best, run_baselines, tft_forecasts,
+};
 use crate::commands::prepare::prepare_data;
 use crate::config::Config;
 use crate::progress::Progress;
@@ -24,15 +29,10 @@ pub fn run(
     let c = &loaded.config;
     let prepared = prepare_data(&loaded, progress)?;
     let panel = &prepared.panel;
-    let w = &c.windows;
-    let spec = WindowSpec {
-        encoder_length: w.encoder_length,
-        min_encoder_length: w.min_encoder_length.unwrap_or(w.encoder_length),
-        horizon: w.horizon,
-        stride: w.stride,
-    };
-    let split = TimeSplit::from_tail(panel.len(), w.validation_periods, w.test_periods)?;
-    let dataset = WindowDataset::new(panel, spec, split, w.target_transform)?;
+    let (dataset, model_config) = dataset_and_model(c, panel)?;
+    let spec = dataset.spec;
+    // Checked before training so a backtest that cannot work fails in seconds, not after an hour.
+    let cutoffs = eval_cutoffs(c, panel, true)?;
     let counts = [Part::Train, Part::Validation, Part::Test]
         .map(|p| dataset.windows(p).map(|w| w.len()))
         .into_iter()
@@ -42,8 +42,6 @@ pub fn run(
         counts[0], counts[1], counts[2], spec.encoder_length, spec.horizon, spec.stride
     ));
 
-    let model_config = fusecast_train::inputs::tft_config(&dataset.layout, &c.model);
-    model_config.validate()?;
     let model =
         fusecast_model::Tft::new(&model_config, &fusecast_model::burn::tensor::Device::flex())?;
     progress.note(&format!(
@@ -72,8 +70,39 @@ pub fn run(
         return Ok(());
     }
     crate::commands::train::train_and_record(&dir, c, &dataset, json, resume, progress)?;
-    println!("Evaluation against the baselines is not built yet: the run stops after training.");
+    let mut forecasts = run_baselines(&dir, c, &prepared, &cutoffs, progress)?;
+    // The saved best model, not the in-memory one: `fusecast evaluate` and batch prediction load
+    // that file, and the autodiff backend's kernels differ from the plain one's in the last digits.
+    let best = load_best(&dir, &model_config)?;
+    forecasts.push(progress.stage("TFT forecasts", || {
+        tft_forecasts(&dir, &best, &dataset, &cutoffs, c.train.batch_size)
+    })?);
+    let notes = vec![format!(
+        "TFT: best model of the run ({}), trained on the first {} periods",
+        dir.join("best/model.bpk").display(),
+        dataset.split.train_end
+    )];
+    evaluate_and_report(&dir, &loaded, &prepared, forecasts, notes, progress)?;
     Ok(())
+}
+
+/// The windows of the config's split and the TFT config for the panel's feature layout.
+pub fn dataset_and_model<'a>(
+    c: &Config,
+    panel: &'a Panel,
+) -> Result<(WindowDataset<'a>, TftConfig)> {
+    let w = &c.windows;
+    let spec = WindowSpec {
+        encoder_length: w.encoder_length,
+        min_encoder_length: w.min_encoder_length.unwrap_or(w.encoder_length),
+        horizon: w.horizon,
+        stride: w.stride,
+    };
+    let split = TimeSplit::from_tail(panel.len(), w.validation_periods, w.test_periods)?;
+    let dataset = WindowDataset::new(panel, spec, split, w.target_transform)?;
+    let model_config = fusecast_train::inputs::tft_config(&dataset.layout, &c.model);
+    model_config.validate()?;
+    Ok((dataset, model_config))
 }
 
 fn write_run_dir(

@@ -6,6 +6,7 @@
 //! (serde), so forecasts can be reproduced from the saved JSON without refitting.
 
 pub mod arima;
+pub mod config;
 pub mod error;
 pub mod ets;
 pub mod model;
@@ -18,6 +19,7 @@ pub mod runner;
 pub mod select;
 pub mod series;
 
+pub use config::BaselinesConfig;
 pub use error::{BaselineError, Result};
 pub use model::{FittedModel, ModelSpec, MODEL_NAMES};
 pub use prediction::Prediction;

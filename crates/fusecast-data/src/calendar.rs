@@ -46,6 +46,11 @@ impl HolidayCalendar {
         self.dates.get(&date).map(String::as_str)
     }
 
+    /// All dates, ascending.
+    pub fn dates(&self) -> impl Iterator<Item = NaiveDate> + '_ {
+        self.dates.keys().copied()
+    }
+
     pub fn contains(&self, date: NaiveDate) -> bool {
         self.dates.contains_key(&date)
     }

@@ -167,6 +167,26 @@ fn keep_statics(panel: &mut Panel, keep: &[String], key: &str) -> Result<()> {
     Ok(())
 }
 
+/// The configured holidays over the grid's years and `extra_years` after them (forecasts run past
+/// the data).
+pub fn holiday_calendar(
+    features: &FeaturesConfig,
+    grid: &time::TimeGrid,
+    extra_years: i32,
+) -> HolidayCalendar {
+    let mut holidays = match features.holidays {
+        HolidaySet::Us => HolidayCalendar::us_federal(
+            grid.first_day().year(),
+            grid.last_day().year() + extra_years,
+        ),
+        HolidaySet::None => HolidayCalendar::none(),
+    };
+    for d in &features.extra_holidays {
+        holidays.add(d.0, "extra");
+    }
+    holidays
+}
+
 /// Adds calendar and weather covariates.
 pub fn add_features(
     panel: &mut Panel,
@@ -175,16 +195,7 @@ pub fn add_features(
     tz: chrono_tz::Tz,
 ) -> Result<usize> {
     if features.calendar {
-        let mut holidays = match features.holidays {
-            HolidaySet::Us => HolidayCalendar::us_federal(
-                panel.grid.first_day().year(),
-                panel.grid.last_day().year(),
-            ),
-            HolidaySet::None => HolidayCalendar::none(),
-        };
-        for d in &features.extra_holidays {
-            holidays.add(d.0, "extra");
-        }
+        let holidays = holiday_calendar(features, &panel.grid, 0);
         for c in calendar_covariates(&panel.grid, &holidays) {
             panel.add_covariate(c)?;
         }

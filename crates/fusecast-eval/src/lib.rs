@@ -3,10 +3,12 @@
 //! overall, written as markdown/CSV tables and PNG plots.
 
 pub mod compare;
+pub mod config;
 pub mod metrics;
 pub mod plot;
 mod png;
 pub mod report;
 
-pub use compare::{Comparison, ModelScores};
+pub use compare::{Comparison, EvalError, ModelScores};
+pub use config::EvalConfig;
 pub use metrics::{Scores, SeriesScores};

@@ -4,4 +4,5 @@ pub mod checkpoint;
 pub mod clip;
 pub mod inputs;
 pub mod parallel;
+pub mod predict;
 pub mod trainer;
