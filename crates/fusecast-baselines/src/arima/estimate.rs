@@ -81,6 +81,8 @@ pub(crate) struct Estimate {
     pub resid: Vec<f64>,
     /// Filtered ARMA state at the last observation (ML only).
     pub state: Vec<f64>,
+    /// Its covariance (row-major, in units of the innovation variance).
+    pub state_cov: Vec<f64>,
     /// Last `d + D*m` values of the series less its regression (ML only).
     pub tail: Vec<f64>,
     pub n: usize,
@@ -373,7 +375,7 @@ pub(crate) fn kalman(
     phi: &[f64],
     theta: &[f64],
     mut resid: Option<&mut [f64]>,
-    state: Option<&mut Vec<f64>>,
+    state: Option<(&mut Vec<f64>, &mut Vec<f64>)>,
 ) -> Option<Likelihood> {
     let (p, q) = (phi.len(), theta.len());
     let r = p.max(q + 1);
@@ -445,9 +447,11 @@ pub(crate) fn kalman(
             a[i] = anew[i] + gain[i] * s;
         }
     }
-    if let Some(st) = state {
+    if let Some((st, cov)) = state {
         st.clear();
         st.extend_from_slice(&a);
+        cov.clear();
+        cov.extend_from_slice(&pmat);
     }
     Some(Likelihood { ssq, sumlog, nu })
 }
@@ -532,6 +536,7 @@ pub(crate) fn fit(
                 aic: f64::NAN,
                 resid,
                 state: vec![],
+                state_cov: vec![],
                 tail: vec![],
                 n,
             });
@@ -592,8 +597,15 @@ pub(crate) fn fit(
     }
     let (phi, theta) = expand(&coef, &o);
     let mut state = vec![];
-    let lik = kalman(&w, &phi, &theta, Some(&mut resid), Some(&mut state))
-        .ok_or("likelihood is not finite")?;
+    let mut state_cov = vec![];
+    let lik = kalman(
+        &w,
+        &phi,
+        &theta,
+        Some(&mut resid),
+        Some((&mut state, &mut state_cov)),
+    )
+    .ok_or("likelihood is not finite")?;
     let value = 2.0 * n_used as f64 * fun
         + n_used as f64
         + n_used as f64 * (2.0 * std::f64::consts::PI).ln();
@@ -609,6 +621,7 @@ pub(crate) fn fit(
         aic: value + 2.0 * (n_free + 1) as f64,
         resid,
         state,
+        state_cov,
         tail,
         n,
     })

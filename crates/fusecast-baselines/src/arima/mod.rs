@@ -102,6 +102,8 @@ pub struct ArimaFit {
     /// Number of training observations.
     pub n: usize,
     pub state: Vec<f64>,
+    /// Covariance of that state (row-major, per unit innovation variance).
+    pub state_cov: Vec<f64>,
     pub tail: Vec<f64>,
 }
 
@@ -190,6 +192,7 @@ fn to_fit(e: &Estimate) -> ArimaFit {
         aicc: finite(search::aicc(e)),
         n: e.n,
         state: e.state.clone(),
+        state_cov: e.state_cov.clone(),
         tail: e.tail.clone(),
     }
 }
@@ -211,68 +214,79 @@ impl ArimaFit {
         [&self.ar[..], &self.ma, &self.sar, &self.sma].concat()
     }
 
-    /// Point forecasts and forecast standard deviations for steps 1..=h.
+    /// Point forecasts and forecast standard deviations for steps 1..=h: the Kalman forecast
+    /// of the state (ARMA state of the differenced series, then the last `d + D*m` levels, known
+    /// exactly), so the uncertainty of the filtered state counts too, as in R's `predict`.
+    /// Once the filter has converged this is the psi-weight variance.
     pub fn forecast_mean_sd(&self, h: usize) -> (Vec<f64>, Vec<f64>) {
         let o = self.orders();
         let (phi, theta) = estimate::expand(&self.coef(), &o);
-        let r = self.state.len();
-        let mut a = self.state.clone();
-        let mut w = Vec::with_capacity(h);
-        for _ in 0..h {
-            let a0 = a.first().copied().unwrap_or(0.0);
-            let next: Vec<f64> = (0..r)
-                .map(|i| {
-                    phi.get(i).copied().unwrap_or(0.0) * a0 + a.get(i + 1).copied().unwrap_or(0.0)
-                })
-                .collect();
-            a = next;
-            w.push(a.first().copied().unwrap_or(0.0));
-        }
         let delta = estimate::delta(&o);
-        let mut x = self.tail.clone();
-        let mut mean = Vec::with_capacity(h);
-        for (i, wi) in w.iter().enumerate() {
-            let mut v = *wi;
-            for (k, dk) in delta.iter().enumerate() {
-                v += dk * x[x.len() - 1 - k];
+        let r = self.state.len();
+        let nd = delta.len();
+        let k = r + nd;
+        // Transition and noise loading of the augmented state [a; x_n, x_{n-1}, ...].
+        let mut t = vec![0.0; k * k];
+        let mut load = vec![0.0; k];
+        for i in 0..r {
+            t[i * k] = phi.get(i).copied().unwrap_or(0.0);
+            if i + 1 < r {
+                t[i * k + i + 1] = 1.0;
             }
-            x.push(v);
-            let t = self.n + i; // 0-based time of the step
-            mean.push(
-                v + self.mean.unwrap_or(0.0) + self.drift.map_or(0.0, |b| b * (t + 1) as f64),
-            );
-        }
-        // psi weights of theta(B) / (phi(B) (1-B)^d (1-B^m)^D)
-        let mut full = vec![0.0; phi.len() + delta.len()];
-        // 1 - sum full_k B^k = (1 - sum phi B)(1 - sum delta B)
-        let mut prod = vec![0.0; full.len() + 1];
-        let a_poly: Vec<f64> = std::iter::once(1.0).chain(phi.iter().map(|v| -v)).collect();
-        let b_poly: Vec<f64> = std::iter::once(1.0)
-            .chain(delta.iter().map(|v| -v))
-            .collect();
-        for (i, av) in a_poly.iter().enumerate() {
-            for (j, bv) in b_poly.iter().enumerate() {
-                prod[i + j] += av * bv;
-            }
-        }
-        for k in 0..full.len() {
-            full[k] = -prod[k + 1];
-        }
-        let mut psi = vec![0.0; h];
-        let mut sd = Vec::with_capacity(h);
-        let mut acc = 0.0;
-        for j in 0..h {
-            let mut v = if j == 0 {
+            load[i] = if i == 0 {
                 1.0
             } else {
-                theta.get(j - 1).copied().unwrap_or(0.0)
+                theta.get(i - 1).copied().unwrap_or(0.0)
             };
-            for i in 1..=j.min(full.len()) {
-                v += full[i - 1] * psi[j - i];
+        }
+        if nd > 0 {
+            // x_{n+1} = w_{n+1} + sum delta_i x_{n+1-i}, w_{n+1} = phi_1 a[0] + a[1] + e.
+            for c in 0..k {
+                t[r * k + c] = t[c];
             }
-            psi[j] = v;
-            acc += v * v;
-            sd.push((self.sigma2 * acc).sqrt());
+            for (i, d) in delta.iter().enumerate() {
+                t[r * k + r + i] += d;
+            }
+            load[r] = 1.0;
+            for i in 1..nd {
+                t[(r + i) * k + r + i - 1] = 1.0;
+            }
+        }
+        let mut s: Vec<f64> = self.state.clone();
+        s.extend(self.tail.iter().rev());
+        let mut p = vec![0.0; k * k];
+        if self.state_cov.len() == r * r {
+            for i in 0..r {
+                p[i * k..i * k + r].copy_from_slice(&self.state_cov[i * r..(i + 1) * r]);
+            }
+        }
+        let obs = if nd > 0 { r } else { 0 };
+        let mut mean = Vec::with_capacity(h);
+        let mut sd = Vec::with_capacity(h);
+        let mut tp = vec![0.0; k * k];
+        for step in 0..h {
+            let next: Vec<f64> = (0..k)
+                .map(|i| (0..k).map(|j| t[i * k + j] * s[j]).sum())
+                .collect();
+            s = next;
+            for i in 0..k {
+                for j in 0..k {
+                    tp[i * k + j] = (0..k).map(|l| t[i * k + l] * p[l * k + j]).sum();
+                }
+            }
+            for i in 0..k {
+                for j in 0..k {
+                    p[i * k + j] = (0..k).map(|l| tp[i * k + l] * t[j * k + l]).sum::<f64>()
+                        + load[i] * load[j];
+                }
+            }
+            let time = self.n + step; // 0-based time of the step
+            mean.push(
+                s[obs]
+                    + self.mean.unwrap_or(0.0)
+                    + self.drift.map_or(0.0, |b| b * (time + 1) as f64),
+            );
+            sd.push((self.sigma2 * p[obs * k + obs]).max(0.0).sqrt());
         }
         (mean, sd)
     }
