@@ -529,10 +529,11 @@ fn solve_small(mut a: [[f64; 4]; 4], mut b: [f64; 4], k: usize) -> [f64; 4] {
             singular[col] = true;
             continue;
         }
+        let pivot_row = a[col];
         for r in col + 1..k {
-            let f = a[r][col] / a[col][col];
-            for c in col..k {
-                a[r][c] -= f * a[col][c];
+            let f = a[r][col] / pivot_row[col];
+            for (dst, src) in a[r][col..k].iter_mut().zip(&pivot_row[col..k]) {
+                *dst -= f * src;
             }
             b[r] -= f * b[col];
         }

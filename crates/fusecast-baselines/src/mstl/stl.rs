@@ -23,9 +23,9 @@ impl StlParams {
     /// iterations 5/0, or 2/15 when robust.
     pub fn new(period: usize, seasonal: usize, seasonal_deg: usize, robust: bool) -> Self {
         let mut trend = (1.5 * period as f64 / (1.0 - 1.5 / seasonal as f64)).ceil() as usize;
-        trend += (trend % 2 == 0) as usize;
+        trend += trend.is_multiple_of(2) as usize;
         let mut low_pass = period + 1;
-        low_pass += (low_pass % 2 == 0) as usize;
+        low_pass += low_pass.is_multiple_of(2) as usize;
         Self {
             period,
             seasonal,
@@ -261,19 +261,19 @@ fn est(
         *wj /= a;
     }
     if h > 0.0 && deg > 0 {
-        let mut a = 0.0;
-        for j in nleft..=nright {
-            a += w[j] * j as f64;
-        }
+        let window = &mut w[nleft..=nright];
+        let pos = |i: usize| (nleft + i) as f64;
+        let a: f64 = window.iter().enumerate().map(|(i, wj)| wj * pos(i)).sum();
         let mut b = xs - a;
-        let mut c = 0.0;
-        for j in nleft..=nright {
-            c += w[j] * (j as f64 - a).powi(2);
-        }
+        let c: f64 = window
+            .iter()
+            .enumerate()
+            .map(|(i, wj)| wj * (pos(i) - a).powi(2))
+            .sum();
         if c.sqrt() > 0.001 * range {
             b /= c;
-            for j in nleft..=nright {
-                w[j] *= b * (j as f64 - a) + 1.0;
+            for (i, wj) in window.iter_mut().enumerate() {
+                *wj *= b * (pos(i) - a) + 1.0;
             }
         }
     }
