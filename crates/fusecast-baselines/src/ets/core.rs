@@ -84,11 +84,45 @@ pub fn filter(
     par: &Smoothing,
     x0: &[f64],
     y: &[f64],
+    residuals: Option<&mut Vec<f64>>,
+    last: Option<&mut Vec<f64>>,
+) -> f64 {
+    // One monomorphized loop per model form: the per-step component branches vanish, which
+    // matters because this loop is nearly all of a fit's time.
+    use Component::{Additive as A, Multiplicative as M, None as N};
+    let f = match (form.has_trend(), form.season, form.error == M) {
+        (false, N, false) => filter_impl::<false, 0, false>,
+        (false, N, true) => filter_impl::<false, 0, true>,
+        (false, A, false) => filter_impl::<false, 1, false>,
+        (false, A, true) => filter_impl::<false, 1, true>,
+        (false, M, false) => filter_impl::<false, 2, false>,
+        (false, M, true) => filter_impl::<false, 2, true>,
+        (true, N, false) => filter_impl::<true, 0, false>,
+        (true, N, true) => filter_impl::<true, 0, true>,
+        (true, A, false) => filter_impl::<true, 1, false>,
+        (true, A, true) => filter_impl::<true, 1, true>,
+        (true, M, false) => filter_impl::<true, 2, false>,
+        (true, M, true) => filter_impl::<true, 2, true>,
+    };
+    f(form.m, par, x0, y, residuals, last)
+}
+
+fn filter_impl<const TREND: bool, const SEASON: u8, const MULT: bool>(
+    m: usize,
+    par: &Smoothing,
+    x0: &[f64],
+    y: &[f64],
     mut residuals: Option<&mut Vec<f64>>,
     last: Option<&mut Vec<f64>>,
 ) -> f64 {
-    let m = form.m.max(1);
-    let has_trend = form.has_trend();
+    let season = match SEASON {
+        0 => Component::None,
+        1 => Component::Additive,
+        _ => Component::Multiplicative,
+    };
+    let has_season = SEASON != 0;
+    let m = m.max(1);
+    let has_trend = TREND;
     let mut l = x0[0];
     let mut b = if has_trend { x0[1] } else { 0.0 };
     let s0 = 1 + has_trend as usize;
@@ -96,7 +130,7 @@ pub fn filter(
     // so each step overwrites it in place instead of shifting m values.
     let mut ring = [0.0f64; 64];
     let mut ring_vec;
-    let ring: &mut [f64] = if !form.has_season() {
+    let ring: &mut [f64] = if !has_season {
         &mut ring[..1]
     } else if m <= ring.len() {
         &mut ring[..m]
@@ -104,7 +138,7 @@ pub fn filter(
         ring_vec = vec![0.0; m];
         &mut ring_vec[..]
     };
-    if form.has_season() {
+    if has_season {
         for k in 0..m {
             ring[k] = x0[s0 + m - 1 - k];
         }
@@ -120,12 +154,12 @@ pub fn filter(
     // one log per many steps instead of one per step.
     let mut log_sum = 0.0;
     let mut prod = 1.0f64;
-    let mult_error = form.error == Component::Multiplicative;
+    let mult_error = MULT;
     for &yt in y {
         let phib = if has_trend { phi * b } else { 0.0 };
         let q = l + phib;
         let s_old = ring[head];
-        let f = match form.season {
+        let f = match season {
             Component::None => q,
             Component::Additive => q + s_old,
             Component::Multiplicative => q * s_old,
@@ -146,7 +180,7 @@ pub fn filter(
         if let Some(r) = residuals.as_deref_mut() {
             r.push(e);
         }
-        let p = match form.season {
+        let p = match season {
             Component::None => yt,
             Component::Additive => yt - s_old,
             Component::Multiplicative => {
@@ -161,7 +195,7 @@ pub fn filter(
         if has_trend {
             b = phib + beta_over_alpha * (new_l - l - phib);
         }
-        match form.season {
+        match season {
             Component::None => {}
             Component::Additive => {
                 ring[head] = s_old + gamma * (yt - q - s_old);
@@ -181,7 +215,7 @@ pub fn filter(
         if has_trend {
             out.push(b);
         }
-        if form.has_season() {
+        if has_season {
             // Most recent first: the slot written last sits just before `head`.
             for j in 0..m {
                 out.push(ring[(head + m - 1 - j) % m]);
@@ -316,45 +350,66 @@ pub fn admissible(form: &Form, par: &Smoothing) -> bool {
     if beta < -(1.0 - phi) * (gamma / m + alpha) {
         return false;
     }
-    // Characteristic polynomial, lowest power first.
+    // Characteristic polynomial, lowest power first (on the stack: this runs once per objective
+    // evaluation).
     let mm = form.m;
-    let mut p = Vec::with_capacity(mm + 2);
-    p.push(phi * (1.0 - alpha - gamma));
-    p.push(alpha + beta - alpha * phi + gamma - 1.0);
-    p.extend(std::iter::repeat_n(
-        alpha + beta - alpha * phi,
-        mm.saturating_sub(2),
-    ));
-    p.push(alpha + beta - phi);
-    p.push(1.0);
-    roots_in_disk(&p, 1.0 + 1e-8)
+    let mut buf = [0.0f64; 32];
+    let mut heap;
+    let p: &mut [f64] = if mm + 2 <= buf.len() {
+        &mut buf[..mm + 2]
+    } else {
+        heap = vec![0.0; mm + 2];
+        &mut heap[..]
+    };
+    p[0] = phi * (1.0 - alpha - gamma);
+    p[1] = alpha + beta - alpha * phi + gamma - 1.0;
+    for v in &mut p[2..mm] {
+        *v = alpha + beta - alpha * phi;
+    }
+    p[mm] = alpha + beta - phi;
+    p[mm + 1] = 1.0;
+    roots_in_disk(p, 1.0 + 1e-8)
 }
 
 /// True when every root of the polynomial `c[0] + c[1] z + ... + c[d] z^d` has modulus below
-/// `radius` (Schur-Cohn test on the polynomial rescaled to the unit disk). A small margin above 1
-/// lets through the unit root every undamped trend-free seasonal model has, as forecast's
-/// `1 + 1e-10` tolerance on polyroot does.
-pub fn roots_in_disk(c: &[f64], radius: f64) -> bool {
-    let mut a: Vec<f64> = c
-        .iter()
-        .scan(1.0, |r, &v| {
-            let out = v * *r;
-            *r *= radius;
-            Some(out)
-        })
-        .collect();
-    while a.len() > 1 && a[a.len() - 1] == 0.0 {
-        a.pop();
+/// `radius` (Schur-Cohn test on the polynomial rescaled to the unit disk; overwrites `c`). A
+/// small margin above 1 lets through the unit root every undamped trend-free seasonal model has,
+/// as forecast's `1 + 1e-10` tolerance on polyroot does.
+pub fn roots_in_disk(c: &mut [f64], radius: f64) -> bool {
+    let mut r = 1.0;
+    for v in c.iter_mut() {
+        *v *= r;
+        r *= radius;
     }
-    while a.len() > 1 {
-        let d = a.len() - 1;
-        let (c0, cd) = (a[0], a[d]);
+    let mut len = c.len();
+    while len > 1 && c[len - 1] == 0.0 {
+        len -= 1;
+    }
+    // Schur-Cohn step in place: the new coefficient i only reads old ones at i + 1 and d - 1 - i,
+    // so a scratch copy of the current polynomial is enough.
+    let mut scratch = [0.0f64; 32];
+    let mut heap;
+    let prev: &mut [f64] = if len <= scratch.len() {
+        &mut scratch[..len]
+    } else {
+        heap = vec![0.0; len];
+        &mut heap[..]
+    };
+    while len > 1 {
+        let d = len - 1;
+        let (c0, cd) = (c[0], c[d]);
         if c0.abs() >= cd.abs() {
             return false;
         }
-        let next: Vec<f64> = (0..d).map(|i| cd * a[i + 1] - c0 * a[d - 1 - i]).collect();
-        let lead = next[d - 1];
-        a = next.into_iter().map(|v| v / lead).collect();
+        prev[..len].copy_from_slice(&c[..len]);
+        for i in 0..d {
+            c[i] = cd * prev[i + 1] - c0 * prev[d - 1 - i];
+        }
+        let lead = c[d - 1];
+        for v in &mut c[..d] {
+            *v /= lead;
+        }
+        len = d;
     }
     true
 }
@@ -559,12 +614,12 @@ mod tests {
     #[test]
     fn schur_cohn_agrees_with_known_roots() {
         // (z - 0.5)(z + 0.9) = z^2 + 0.4 z - 0.45: inside.
-        assert!(roots_in_disk(&[-0.45, 0.4, 1.0], 1.0));
+        assert!(roots_in_disk(&mut [-0.45, 0.4, 1.0], 1.0));
         // (z - 1.2)(z - 0.1): one outside.
-        assert!(!roots_in_disk(&[0.12, -1.3, 1.0], 1.0));
+        assert!(!roots_in_disk(&mut [0.12, -1.3, 1.0], 1.0));
         // z^2 + 1: roots on the unit circle pass only with the margin.
-        assert!(!roots_in_disk(&[1.0, 0.0, 1.0], 1.0));
-        assert!(roots_in_disk(&[1.0, 0.0, 1.0], 1.0 + 1e-8));
+        assert!(!roots_in_disk(&mut [1.0, 0.0, 1.0], 1.0));
+        assert!(roots_in_disk(&mut [1.0, 0.0, 1.0], 1.0 + 1e-8));
     }
 
     #[test]
