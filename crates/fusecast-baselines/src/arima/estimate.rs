@@ -592,7 +592,8 @@ pub(crate) fn fit(
         from_trans(&m.x)
     };
     let fun = ml_obj(&coef, &mut w);
-    if !fun.is_finite() {
+    // A fixed model may fit exactly (a constant series): zero residuals, unbounded likelihood.
+    if !fun.is_finite() && n_free > 0 {
         return Err("likelihood is not finite".into());
     }
     let (phi, theta) = expand(&coef, &o);
@@ -625,4 +626,92 @@ pub(crate) fn fit(
         tail,
         n,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stationary_covariance_solves_the_lyapunov_equation() {
+        // ARMA(2,3): P = T P T' + R R' with Harvey's T (phi in the first column, shift above).
+        let phi = [0.5, -0.3];
+        let theta = [0.4, 0.2, -0.1];
+        let r = 4;
+        let mut phi_r = vec![0.0; r];
+        phi_r[..2].copy_from_slice(&phi);
+        let th = [1.0, 0.4, 0.2, -0.1];
+        let mut p = vec![0.0; r * r];
+        assert!(stationary_cov(&phi_r, &th, 2, 3, &mut p));
+        let mut t = vec![0.0; r * r];
+        for i in 0..r {
+            t[i * r] = phi_r[i];
+            if i + 1 < r {
+                t[i * r + i + 1] = 1.0;
+            }
+        }
+        for i in 0..r {
+            for j in 0..r {
+                let mut v = th[i] * th[j];
+                for k in 0..r {
+                    for l in 0..r {
+                        v += t[i * r + k] * p[k * r + l] * t[j * r + l];
+                    }
+                }
+                assert!(
+                    (v - p[i * r + j]).abs() < 1e-12,
+                    "({i},{j}) {v} vs {}",
+                    p[i * r + j]
+                );
+            }
+        }
+        // gamma(0) of this ARMA by a long psi-weight sum.
+        let mut psi = vec![1.0];
+        for j in 1..400 {
+            let mut v = if j <= 3 { theta[j - 1] } else { 0.0 };
+            for i in 1..=2.min(j) {
+                v += phi[i - 1] * psi[j - i];
+            }
+            psi.push(v);
+        }
+        let g0: f64 = psi.iter().map(|v| v * v).sum();
+        assert!((p[0] - g0).abs() < 1e-10);
+    }
+
+    #[test]
+    fn pacf_transform_round_trips_and_flags_non_stationarity() {
+        let raw = [0.3, -1.2, 0.7];
+        let phi = partrans(&raw);
+        assert!(roots_outside(&phi, 1.0));
+        let back = invpartrans(&phi).unwrap();
+        for (a, b) in raw.iter().zip(&back) {
+            assert!((a - b).abs() < 1e-12);
+        }
+        assert!(invpartrans(&[1.2]).is_none());
+        // 1 - 1.5 z + 0.56 z^2 = (1 - 0.7 z)(1 - 0.8 z): roots 1.43 and 1.25.
+        assert!(roots_outside(&[1.5, -0.56], 1.2));
+        assert!(!roots_outside(&[1.5, -0.56], 1.3));
+    }
+
+    #[test]
+    fn seasonal_expansion_multiplies_the_factors() {
+        let o = Orders {
+            p: 1,
+            d: 0,
+            q: 1,
+            sp: 1,
+            sd: 0,
+            sq: 1,
+            m: 4,
+        };
+        let (phi, theta) = expand(&[0.5, 0.3, 0.2, -0.4], &o);
+        // (1 - 0.5B)(1 - 0.2B^4) and (1 + 0.3B)(1 - 0.4B^4)
+        assert_eq!(phi, vec![0.5, 0.0, 0.0, 0.2, -0.1]);
+        assert_eq!(theta, vec![0.3, 0.0, 0.0, -0.4, -0.12]);
+        let mut o2 = o;
+        o2.d = 1;
+        o2.sd = 1;
+        // (1 - B)(1 - B^4) = 1 - B - B^4 + B^5
+        assert_eq!(delta(&o2), vec![1.0, 0.0, 0.0, 1.0, -1.0]);
+    }
 }

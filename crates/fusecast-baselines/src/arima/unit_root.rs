@@ -109,7 +109,8 @@ pub(crate) fn seasonal_strength(x: &[f64], m: usize) -> f64 {
 
 /// STL (Cleveland et al. 1990) with the settings of statsforecast's `mstl` for one period:
 /// seasonal window 11 with degree 0, default trend and low-pass windows with degree 1, no
-/// robustness (two inner passes), every point evaluated (jumps of 1). Returns (seasonal, trend).
+/// robustness (statsmodels then makes five inner passes), every point evaluated (jumps of 1).
+/// Returns (seasonal, trend).
 pub(crate) fn stl(y: &[f64], np: usize) -> (Vec<f64>, Vec<f64>) {
     let n = y.len();
     let ns = 11usize;
@@ -125,7 +126,7 @@ pub(crate) fn stl(y: &[f64], np: usize) -> (Vec<f64>, Vec<f64>) {
     let mut season = vec![0.0; n];
     let mut cycle = vec![0.0; n + 2 * np];
     let mut work = vec![0.0; n];
-    for _ in 0..2 {
+    for _ in 0..5 {
         for i in 0..n {
             work[i] = y[i] - trend[i];
         }
@@ -270,5 +271,56 @@ fn cycle_subseries(y: &[f64], np: usize, ns: usize, deg: usize, out: &mut [f64])
             out[(i + 1) * np + j] = *v;
         }
         out[(k + 1) * np + j] = last;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// KPSS (statsmodels), the STL seasonal strength and the difference counts of statsforecast
+    /// 2.1.1 on real series (tests/fixtures/arima/golden.json).
+    #[test]
+    fn match_statsforecast_on_real_series() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/arima/golden.json"
+        );
+        let g: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for s in g["series"].as_array().unwrap() {
+            let y: Vec<f64> = s["y"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            let lags = s["kpss_lags"].as_u64().unwrap() as usize;
+            let k = s["kpss_stat"].as_f64().unwrap();
+            assert!((kpss_stat(&y, lags) - k).abs() < 1e-9 * k.abs().max(1.0));
+            let st = s["seasonal_strength"].as_f64().unwrap();
+            let ours = seasonal_strength(&y, 7);
+            assert!((ours - st).abs() < 1e-9, "{ours} vs {st}");
+            assert_eq!(nsdiffs(&y, 7, 1) as u64, s["nsdiffs"].as_u64().unwrap());
+            assert_eq!(ndiffs(&y, 2) as u64, s["ndiffs"].as_u64().unwrap());
+        }
+    }
+
+    #[test]
+    fn kpss_rejects_a_random_walk_not_white_noise() {
+        let mut state = 12345u64;
+        let mut noise = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+        };
+        let wn: Vec<f64> = (0..500).map(|_| noise()).collect();
+        let mut rw = vec![0.0];
+        for v in &wn {
+            rw.push(rw.last().unwrap() + v);
+        }
+        assert_eq!(ndiffs(&wn, 2), 0);
+        assert_eq!(ndiffs(&rw, 2), 1);
     }
 }
