@@ -135,6 +135,16 @@ fn short_series_drop_periods_and_bad_input_is_reported() {
     assert_eq!(fit.periods, vec![7]);
     assert!(fit.notes.iter().any(|n| n.contains("period 30 dropped")));
 
+    // No seasonal periods listed: the main period is used.
+    let main_only = SeriesInput {
+        seasonal_periods: vec![],
+        ..SeriesInput::daily(&y)
+    };
+    assert_eq!(
+        mstl(&main_only, &MstlSpec::default()).unwrap().periods,
+        vec![7]
+    );
+
     let mut bad = y.clone();
     bad[3] = f64::INFINITY;
     assert!(matches!(

@@ -115,12 +115,13 @@ pub fn mstl(input: &SeriesInput, spec: &MstlSpec) -> Result<MstlFit> {
         });
     }
     let n = y.len();
-    let mut periods: Vec<usize> = input
-        .seasonal_periods
-        .iter()
-        .copied()
-        .filter(|&p| p > 1)
-        .collect();
+    // An input that names no seasonal periods still has its main one.
+    let listed = if input.seasonal_periods.is_empty() {
+        std::slice::from_ref(&input.period)
+    } else {
+        &input.seasonal_periods[..]
+    };
+    let mut periods: Vec<usize> = listed.iter().copied().filter(|&p| p > 1).collect();
     periods.sort_unstable();
     periods.dedup();
     let mut notes = Vec::new();
