@@ -326,7 +326,7 @@ fn stationary_cov(phi_r: &[f64], th: &[f64], p: usize, q: usize, pm: &mut [f64])
             gamma[k] = v;
         }
     }
-    if !(gamma[0] > 0.0) || !gamma[0].is_finite() {
+    if gamma[0].is_nan() || gamma[0] <= 0.0 || !gamma[0].is_finite() {
         return false;
     }
     for l in 0..r {
@@ -420,7 +420,7 @@ pub(crate) fn kalman(
             }
         }
         let f = pnew[0];
-        if !(f > 0.0) || !f.is_finite() {
+        if f.is_nan() || f <= 0.0 || !f.is_finite() {
             return None;
         }
         let v = w[t] - anew[0];

@@ -115,11 +115,11 @@ pub(crate) fn stl(y: &[f64], np: usize) -> (Vec<f64>, Vec<f64>) {
     let n = y.len();
     let ns = 11usize;
     let mut nt = (1.5 * np as f64 / (1.0 - 1.5 / ns as f64)).ceil() as usize;
-    if nt % 2 == 0 {
+    if nt.is_multiple_of(2) {
         nt += 1;
     }
     let mut nl = np + 1;
-    if nl % 2 == 0 {
+    if nl.is_multiple_of(2) {
         nl += 1;
     }
     let mut trend = vec![0.0; n];
@@ -238,7 +238,7 @@ fn loess_all(y: &[f64], len: usize, deg: usize) -> Vec<f64> {
         return out;
     }
     let (mut nleft, mut nright) = (1usize, n.min(len));
-    let nsh = (len + 1) / 2;
+    let nsh = len.div_ceil(2);
     for i in 1..=n {
         if len < n && i > nsh && nright != n {
             nleft += 1;
