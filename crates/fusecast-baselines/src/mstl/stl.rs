@@ -285,6 +285,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn robust_fits_discount_an_outlier_as_statsmodels_does() {
+        let pattern = [3.0, -1.0, 0.5, -2.0, 1.5, -0.5, -1.5];
+        let mut y: Vec<f64> = (0..140).map(|t| 20.0 + pattern[t % 7]).collect();
+        y[70] += 200.0;
+        // statsmodels 0.15.0: STL(y, period=7, seasonal=11, seasonal_deg=0, robust=...).fit()
+        let plain = stl(&y, &StlParams::new(7, 11, 0, false));
+        assert!((plain.seasonal[77] - 31.873_657_799_824_635).abs() < 1e-6);
+        assert!((plain.trend[72] - 45.830_701_308_015_84).abs() < 1e-6);
+        let robust = stl(&y, &StlParams::new(7, 11, 0, true));
+        assert!((robust.seasonal[77] - 3.650_091_285_402_661_7).abs() < 1e-6);
+        assert!((robust.trend[72] - 20.873_353_801_232_717).abs() < 1e-6);
+        assert!((robust.trend[139] - 19.337_218_48).abs() < 1e-6);
+    }
+
+    #[test]
     fn default_windows_match_statsmodels() {
         let p = StlParams::new(7, 11, 0, false);
         assert_eq!((p.trend, p.low_pass), (13, 9));
