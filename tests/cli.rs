@@ -298,3 +298,44 @@ fn a_killed_run_resumes_to_the_same_result() {
     let (ok, _, stderr) = fusecast(dir.path(), &["run", cfg, "--name", "cut", "--resume"]);
     assert!(!ok && stderr.contains("train.learning_rate"), "{stderr}");
 }
+
+/// Without held-out test periods a run trains and says why there is no backtest; a backtest that
+/// would score the TFT on its own training periods is refused before training starts.
+#[test]
+fn backtests_use_only_held_out_periods() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("small.toml");
+    let base =
+        "[data]\nstart = \"2022-01-01\"\nend = \"2022-06-30\"\n[data.synthetic]\nzones = 5\n\
+         [features]\nstatic = []\n[windows]\nencoder_length = 14\nhorizon = 7\n\
+         [model]\nhidden_size = 8\nattention_heads = 1\nhidden_continuous_size = 4\n\
+         [train]\nbatch_size = 16\nmax_epochs = 1\nbatches_per_epoch = 1\n";
+    std::fs::write(
+        &config,
+        format!("{base}[baselines]\nmodels = [\"naive\"]\n"),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("horizon = 7\n", "horizon = 7\ntest_periods = 0\n"),
+    )
+    .unwrap();
+    let (ok, stdout, stderr) = fusecast(dir.path(), &["run", cfg, "--name", "a"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("windows.test_periods = 0"), "{stdout}");
+    std::fs::write(&config, format!("{base}[eval]\nwindows = 5\n")).unwrap();
+    let (ok, _, stderr) = fusecast(dir.path(), &["run", cfg, "--name", "b"]);
+    assert!(
+        !ok && stderr.contains("windows.test_periods = 28"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("runs/b/metrics.jsonl").exists());
+    // Baselines alone may use the whole history.
+    let (ok, stdout, stderr) = fusecast(dir.path(), &["baselines", cfg, "--name", "c"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("SeasonalNaive"), "{stdout}");
+    let report = std::fs::read_to_string(dir.path().join("runs/c/eval/report.md")).unwrap();
+    assert!(report.contains("5 backtest windows"), "{report}");
+}

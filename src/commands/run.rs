@@ -32,7 +32,10 @@ pub fn run(
     let (dataset, model_config) = dataset_and_model(c, panel)?;
     let spec = dataset.spec;
     // Checked before training so a backtest that cannot work fails in seconds, not after an hour.
-    let cutoffs = eval_cutoffs(c, panel, true)?;
+    let cutoffs = match c.windows.test_periods {
+        0 => None,
+        _ => Some(eval_cutoffs(c, panel, true)?),
+    };
     let counts = [Part::Train, Part::Validation, Part::Test]
         .map(|p| dataset.windows(p).map(|w| w.len()))
         .into_iter()
@@ -70,6 +73,10 @@ pub fn run(
         return Ok(());
     }
     crate::commands::train::train_and_record(&dir, c, &dataset, json, resume, progress)?;
+    let Some(cutoffs) = cutoffs else {
+        println!("windows.test_periods = 0: no held-out periods, so no backtest of the TFT (`fusecast baselines` scores the baselines alone).");
+        return Ok(());
+    };
     let mut forecasts = run_baselines(&dir, c, &prepared, &cutoffs, progress)?;
     // The saved best model, not the in-memory one: `fusecast evaluate` and batch prediction load
     // that file, and the autodiff backend's kernels differ from the plain one's in the last digits.

@@ -9,6 +9,7 @@
 use std::io::Write;
 use std::time::Instant;
 
+use fusecast_baselines::runner::fit_or_fall_back;
 use fusecast_baselines::{Fitted, ModelSpec, SeriesInput};
 use fusecast_data::calendar::us_federal_holidays;
 use fusecast_data::files::DataFile;
@@ -97,28 +98,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     holidays: &holidays,
                     deadline: None,
                 };
-                let fit = spec.fit(&input)?;
-                Ok::<_, fusecast_baselines::BaselineError>((
-                    fit.forecast(horizon, &[]).mean,
-                    fit.describe(),
-                ))
+                let (fit, note) = fit_or_fall_back(spec, &input);
+                (fit.forecast(horizon, &[]).mean, fit.describe(), note)
             })
             .collect();
         let wall = started.elapsed().as_secs_f64();
-        let mut failures = 0;
         let mut chosen = std::collections::BTreeMap::<String, usize>::new();
+        let mut failures = 0;
         let forecasts: Vec<Vec<f64>> = results
             .into_iter()
-            .map(|r| match r {
-                Ok((mean, label)) => {
-                    *chosen.entry(label).or_default() += 1;
-                    mean
-                }
-                Err(e) => {
+            .map(|(mean, label, note)| {
+                if let Some(n) =
+                    note.filter(|n| n.starts_with("fallback") || n.starts_with("no forecast"))
+                {
                     failures += 1;
-                    eprintln!("{}: {e}", spec.label());
-                    vec![f64::NAN; horizon]
+                    eprintln!("{}: {n}", spec.label());
                 }
+                *chosen.entry(label).or_default() += 1;
+                mean
             })
             .collect();
         report.insert(
