@@ -10,6 +10,7 @@
 
 pub mod design;
 pub mod lbfgs;
+mod newton;
 
 use serde::{Deserialize, Serialize};
 
@@ -208,6 +209,7 @@ pub fn prophet(input: &SeriesInput, spec: &ProphetSpec) -> Result<ProphetFit> {
                 l1[j] = scale[j] / spec.changepoint_prior_scale;
             }
             problem.smooth_only = true;
+            let newton_iterations = newton::refine(&mut problem, &mut x0, input)?;
             let z0: Vec<f64> = x0.iter().zip(&scale).map(|(x, c)| x / c).collect();
             let mut x = vec![0.0; dim];
             let out = lbfgs::minimize(
@@ -236,7 +238,7 @@ pub fn prophet(input: &SeriesInput, spec: &ProphetSpec) -> Result<ProphetFit> {
                 x[2..2 + s].to_vec(),
                 x[2 + s..2 + s + n_beta].to_vec(),
                 x[2 + s + n_beta].exp(),
-                out.iterations,
+                newton_iterations + out.iterations,
                 out.converged,
             )
         };
@@ -310,6 +312,8 @@ struct Problem {
     multiplicative: bool,
     /// Leave the |delta| terms out of the value and gradient (the optimizer adds them).
     smooth_only: bool,
+    /// Sum of squared residuals at the last evaluation.
+    ssr: f64,
     trend: Vec<f64>,
     season: Vec<f64>,
     grad_trend: Vec<f64>,
@@ -365,6 +369,7 @@ impl Problem {
             inv_tau: 1.0 / spec.changepoint_prior_scale,
             multiplicative: spec.mode == SeasonalityMode::Multiplicative,
             smooth_only: false,
+            ssr: 0.0,
             trend: vec![0.0; n],
             season: vec![0.0; n],
             grad_trend: vec![0.0; n],
@@ -558,6 +563,7 @@ impl Problem {
             gb[self.width + h] += rows.iter().map(|&i| self.grad_season[i]).sum::<f64>();
         }
         grad[2 + s + nb] = 4.0 * sigma2 + n as f64 - ssr / sigma2;
+        self.ssr = ssr;
         f
     }
 }
