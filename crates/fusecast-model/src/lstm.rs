@@ -5,7 +5,7 @@
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::{sigmoid, tanh};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
 #[derive(Module, Debug)]
 pub struct LstmLayer {
@@ -35,6 +35,13 @@ impl Lstm {
 
     /// `x: [B, T, d_in]`, one `(h, c)` of `[B, H]` per layer, optional valid lengths per sample.
     /// Returns the last layer's outputs `[B, T, H]` and each layer's final `(h, c)`.
+    ///
+    /// Speed: the recurrence runs time-major (`[T, B, ..]`, so a step is a contiguous slice),
+    /// the per-step slices are taken in two levels (blocks of ~sqrt(T) steps, then steps) because
+    /// the backward of every slice writes a zero tensor of its source's full size, and the
+    /// padding is handled after the loop: a sample's state at its last valid step is gathered
+    /// from the stacked states (what freezing it gives) and outputs past its length are zeroed
+    /// by one mask product.
     pub fn forward(
         &self,
         x: Tensor<3>,
@@ -43,50 +50,84 @@ impl Lstm {
     ) -> (Tensor<3>, Vec<(Tensor<2>, Tensor<2>)>) {
         let [b, t, _] = x.dims();
         let device = x.device();
-        // Step masks [B, 1] (1 = inside the sequence), built once.
-        let masks: Option<Vec<Tensor<2>>> = lengths.map(|lens| {
-            (0..t)
-                .map(|step| {
-                    let m: Vec<f32> = lens.iter().map(|l| (step < *l) as u8 as f32).collect();
-                    Tensor::from_data(TensorData::new(m, [b, 1]), &device)
-                })
-                .collect()
-        });
-        let mut input = x;
+        let lengths = lengths.filter(|lens| lens.iter().any(|l| *l < t));
+        let mut input = x.swap_dims(0, 1);
         let mut finals = Vec::with_capacity(self.layers.len());
         for (layer, (mut h, mut c)) in self.layers.iter().zip(state) {
             let hidden = h.dims()[1];
             let projected = layer.input.forward(input);
-            let steps = projected.chunk(t, 1);
             let mut outputs = Vec::with_capacity(t);
-            for (step, xp) in steps.into_iter().enumerate() {
-                let gates = xp.reshape([b, 4 * hidden]) + layer.hidden.forward(h.clone());
+            // With padding, every step's (h, c) from the initial one on.
+            let mut hs = Vec::new();
+            let mut cs = Vec::new();
+            if lengths.is_some() {
+                hs.push(h.clone());
+                cs.push(c.clone());
+            }
+            for xp in time_steps(projected, t) {
+                let gates = xp + layer.hidden.forward(h);
                 // One sigmoid over all four gates (g's slice is unused), one tanh for g.
                 let act = sigmoid(gates.clone());
                 let i = act.clone().narrow(1, 0, hidden);
                 let f = act.clone().narrow(1, hidden, hidden);
                 let o = act.narrow(1, 3 * hidden, hidden);
                 let g = tanh(gates.narrow(1, 2 * hidden, hidden));
-                let c_new = f * c.clone() + i * g;
-                let h_new = o * tanh(c_new.clone());
-                match &masks {
-                    Some(m) => {
-                        let keep = m[step].clone();
-                        let skip = keep.clone().neg() + 1.0;
-                        outputs.push(h_new.clone() * keep.clone());
-                        h = h_new * keep.clone() + h * skip.clone();
-                        c = c_new * keep + c * skip;
-                    }
-                    None => {
-                        outputs.push(h_new.clone());
-                        h = h_new;
-                        c = c_new;
-                    }
+                c = f * c + i * g;
+                h = o * tanh(c.clone());
+                outputs.push(h.clone());
+                if lengths.is_some() {
+                    hs.push(h.clone());
+                    cs.push(c.clone());
                 }
             }
-            input = Tensor::stack(outputs, 1);
-            finals.push((h, c));
+            input = Tensor::stack(outputs, 0);
+            match lengths {
+                Some(lens) => {
+                    let ids: Vec<i64> = lens
+                        .iter()
+                        .flat_map(|l| std::iter::repeat_n(*l as i64, hidden))
+                        .collect();
+                    let ids =
+                        Tensor::<3, Int>::from_data(TensorData::new(ids, [1, b, hidden]), &device);
+                    let at_length =
+                        |s: Vec<Tensor<2>>| Tensor::stack::<3>(s, 0).gather(0, ids.clone());
+                    finals.push((
+                        at_length(hs).reshape([b, hidden]),
+                        at_length(cs).reshape([b, hidden]),
+                    ));
+                }
+                None => finals.push((h, c)),
+            }
         }
-        (input, finals)
+        if let Some(lens) = lengths {
+            // [T, B, 1]: 1 inside the sequence.
+            let m: Vec<f32> = (0..t)
+                .flat_map(|step| lens.iter().map(move |l| (step < *l) as u8 as f32))
+                .collect();
+            input = input * Tensor::<3>::from_data(TensorData::new(m, [t, b, 1]), &device);
+        }
+        (input.swap_dims(0, 1), finals)
     }
+}
+
+/// `[T, B, 4H]` into T tensors `[B, 4H]`, sliced in two levels: the backward of a slice writes
+/// a zero tensor the size of its source, so T direct slices would cost T full-size zero tensors.
+fn time_steps(x: Tensor<3>, t: usize) -> Vec<Tensor<2>> {
+    let [_, b, w] = x.dims();
+    let block = (t as f64).sqrt().ceil().max(1.0) as usize;
+    let mut steps = Vec::with_capacity(t);
+    let mut start = 0;
+    while start < t {
+        let len = block.min(t - start);
+        let chunk = if len == t {
+            x.clone()
+        } else {
+            x.clone().narrow(0, start, len)
+        };
+        for s in 0..len {
+            steps.push(chunk.clone().narrow(0, s, 1).reshape([b, w]));
+        }
+        start += len;
+    }
+    steps
 }
