@@ -1,7 +1,12 @@
 //! Prophet-style model (Taylor & Letham 2017, as facebook/prophet 1.5 fits it): piecewise-linear
 //! trend with Laplace-prior rate changes, Fourier seasonalities, holiday indicators, additive or
-//! multiplicative, Gaussian noise; the MAP fit by L-BFGS on Prophet's exact negative log
-//! posterior, and intervals from simulated future trend changes plus noise.
+//! multiplicative, Gaussian noise; intervals from simulated future trend changes plus noise.
+//!
+//! The MAP: Prophet's exact negative log posterior (its Stan model's objective), minimized by
+//! proximal Newton steps and then orthant-wise L-BFGS with Stan's stopping tests. This reaches the
+//! mode more closely than Stan's L-BFGS, which stops short of it on the kinks of the Laplace
+//! prior (our objective is lower on every golden series): forecasts agree with Python Prophet's
+//! to about 1 % of the series' maximum, less closely on holidays seen once in training.
 //!
 //! Differences from Prophet, by necessity of the input: holidays come as dates without names, so
 //! dates are grouped into recurring holidays by day of year (see [`design::group_holidays`]),
@@ -174,7 +179,8 @@ pub fn prophet(input: &SeriesInput, spec: &ProphetSpec) -> Result<ProphetFit> {
     let n_beta = problem.prior_inv_var.len();
     let s = changepoints_t.len();
 
-    // Prophet's start: the line through the first and last points, everything else zero, sigma 1.
+    // Prophet's start is the line through the first and last points, everything else zero and
+    // sigma 1; we start from penalized least squares when it is solvable (closer, so fewer steps).
     let k0 = ys[n - 1] - ys[0];
     let m0 = ys[0];
     let (mut k, m, mut delta, beta, sigma_obs, iterations, converged) =
@@ -193,23 +199,24 @@ pub fn prophet(input: &SeriesInput, spec: &ProphetSpec) -> Result<ProphetFit> {
                 x0[2 + s..2 + s + n_beta].copy_from_slice(&beta);
                 x0[dim - 1] = log_sigma;
             }
-            // Optimize over z = x / scale, the scale being the inverse square root of the
-            // objective's curvature per coordinate at the start (sigma = 1): rate changes early
-            // and late in the history, seasonal terms and holidays differ in curvature by orders
-            // of magnitude, which slows a quasi-Newton method started from the identity.
+            // Newton steps do most of the work (see newton.rs); L-BFGS then polishes jointly in
+            // all parameters and applies Stan's stopping tests. It runs over z = x / scale, the
+            // scale being the inverse square root of each coordinate's curvature at sigma = 1,
+            // since rate changes early and late in the history, seasonal terms and holidays
+            // differ in curvature by orders of magnitude.
             let scale = problem.diagonal_scale(dim);
             let opts = lbfgs::Options {
                 max_iter: spec.max_iter,
                 history: 10,
                 ..lbfgs::Options::default()
             };
-            // The Laplace prior's |delta| goes to the optimizer as L1 terms, the rest is smooth.
+            // The Laplace prior's |delta| goes to L-BFGS as L1 terms, the rest is smooth.
             let mut l1 = vec![0.0; dim];
             for j in 2..2 + s {
                 l1[j] = scale[j] / spec.changepoint_prior_scale;
             }
-            problem.smooth_only = true;
             let newton_iterations = newton::refine(&mut problem, &mut x0, input)?;
+            problem.smooth_only = true;
             let z0: Vec<f64> = x0.iter().zip(&scale).map(|(x, c)| x / c).collect();
             let mut x = vec![0.0; dim];
             let out = lbfgs::minimize(

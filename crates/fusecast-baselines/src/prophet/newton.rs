@@ -21,15 +21,52 @@ pub(super) fn refine(problem: &mut Problem, x: &mut [f64], input: &SeriesInput) 
     let was_smooth = problem.smooth_only;
     problem.smooth_only = false;
     let mut grad = vec![0.0; dim];
-    let mut hess = vec![0.0; p * p];
+    let mut hess = vec![0.0; dim * dim];
     let mut jac = vec![0.0; p];
-    let mut step = vec![0.0; p];
-    let mut h_step = vec![0.0; p];
+    let mut step = vec![0.0; dim];
+    let mut h_step = vec![0.0; dim];
     let mut trial = x.to_vec();
-    let mut on_holiday = vec![Vec::new(); n];
+    // The regressors of the trend (t, 1, hinges at the changepoints) and of the seasonal and
+    // holiday terms, row by row: the data term's Jacobian is these columns scaled per row.
+    let mut design = vec![0.0; n * p];
+    for i in 0..n {
+        let row = &mut design[i * p..(i + 1) * p];
+        let ti = problem.t[i];
+        row[0] = ti;
+        row[1] = 1.0;
+        for j in 0..s {
+            if ti >= problem.cp[j] {
+                row[2 + j] = ti - problem.cp[j];
+            }
+        }
+        row[2 + s..2 + s + problem.width]
+            .copy_from_slice(&problem.x[i * problem.width..(i + 1) * problem.width]);
+    }
     for (h, rows) in problem.holiday_rows.iter().enumerate() {
         for &i in rows {
-            on_holiday[i].push(2 + s + problem.width + h);
+            design[i * p + 2 + s + problem.width + h] = 1.0;
+        }
+    }
+    // Upper triangle of sum_i w_i j_i j_i' into `out` (p x p, row-major, stride `stride`).
+    let accumulate = |out: &mut [f64], stride: usize, jac: &[f64]| {
+        for a in 0..p {
+            let ja = jac[a];
+            if ja == 0.0 {
+                continue;
+            }
+            for (o, jb) in out[a * stride + a..a * stride + p]
+                .iter_mut()
+                .zip(&jac[a..])
+            {
+                *o += ja * jb;
+            }
+        }
+    };
+    // The additive model's Gram matrix never changes.
+    let mut gram = vec![0.0; if problem.multiplicative { 0 } else { p * p }];
+    if !problem.multiplicative {
+        for i in 0..n {
+            accumulate(&mut gram, p, &design[i * p..(i + 1) * p]);
         }
     }
     let l1 = |v: &[f64]| tau_inv * v[2..2 + s].iter().map(|d| d.abs()).sum::<f64>();
@@ -47,54 +84,35 @@ pub(super) fn refine(problem: &mut Problem, x: &mut [f64], input: &SeriesInput) 
         x[dim - 1] = 0.5 * sigma2.ln();
         let f_sigma = problem.objective(x, &mut grad);
         // Gauss-Newton curvature of the data term plus the Gaussian priors (exact for the
-        // additive model).
+        // additive model), and the exact terms of log sigma.
         hess.iter_mut().for_each(|v| *v = 0.0);
-        for i in 0..n {
-            let (tr, se) = (problem.trend[i], problem.season[i]);
-            let (dt, ds) = if problem.multiplicative {
-                (1.0 + se, tr)
-            } else {
-                (1.0, 1.0)
-            };
-            jac.iter_mut().for_each(|v| *v = 0.0);
-            let ti = problem.t[i];
-            jac[0] = dt * ti;
-            jac[1] = dt;
-            for j in 0..s {
-                if ti >= problem.cp[j] {
-                    jac[2 + j] = dt * (ti - problem.cp[j]);
+        if problem.multiplicative {
+            for i in 0..n {
+                let (dt, ds) = (1.0 + problem.season[i], problem.trend[i]);
+                let row = &design[i * p..(i + 1) * p];
+                for (j, (out, r)) in jac.iter_mut().zip(row).enumerate() {
+                    *out = r * if j < 2 + s { dt } else { ds };
                 }
+                accumulate(&mut hess, dim, &jac);
             }
-            let row = &problem.x[i * problem.width..(i + 1) * problem.width];
-            for (c, a) in row.iter().enumerate() {
-                jac[2 + s + c] = ds * a;
-            }
-            for &c in &on_holiday[i] {
-                jac[c] = ds;
-            }
+        } else {
             for a in 0..p {
-                let ja = jac[a];
-                if ja == 0.0 {
-                    continue;
-                }
-                for b in a..p {
-                    hess[a * p + b] += ja * jac[b];
-                }
+                hess[a * dim + a..a * dim + p].copy_from_slice(&gram[a * p + a..a * p + p]);
             }
         }
         for a in 0..p {
             for b in a..p {
-                hess[a * p + b] /= sigma2;
-                hess[b * p + a] = hess[a * p + b];
+                hess[a * dim + b] /= sigma2;
+                hess[b * dim + a] = hess[a * dim + b];
             }
         }
         hess[0] += 1.0 / 25.0;
-        hess[p + 1] += 1.0 / 25.0;
+        hess[dim + 1] += 1.0 / 25.0;
         for (c, w) in problem.prior_inv_var.iter().enumerate() {
-            hess[(2 + s + c) * p + 2 + s + c] += w;
+            hess[(2 + s + c) * dim + 2 + s + c] += w;
         }
         // The smooth gradient (the |delta| subgradient taken back out).
-        let smooth_grad: Vec<f64> = (0..p)
+        let smooth_grad: Vec<f64> = (0..dim)
             .map(|j| {
                 if (2..2 + s).contains(&j) {
                     grad[j] - tau_inv * super::sign(x[j])
@@ -103,13 +121,25 @@ pub(super) fn refine(problem: &mut Problem, x: &mut [f64], input: &SeriesInput) 
                 }
             })
             .collect();
+        // log sigma: d2f/du2 = 2 SSR / sigma^2 + 8 sigma^2; d2f/du dtheta = -2 (data gradient).
+        hess[p * dim + p] = 2.0 * problem.ssr / sigma2 + 8.0 * sigma2;
+        for j in 0..p {
+            let prior = match j {
+                0 | 1 => x[j] / 25.0,
+                j if j >= 2 + s => x[j] * problem.prior_inv_var[j - 2 - s],
+                _ => 0.0,
+            };
+            let cross = -2.0 * (smooth_grad[j] - prior);
+            hess[p * dim + j] = cross;
+            hess[j * dim + p] = cross;
+        }
         // Coordinate descent on g'd + d'Hd/2 + sum w |x + d| over the delta coordinates.
         step.iter_mut().for_each(|v| *v = 0.0);
         h_step.iter_mut().for_each(|v| *v = 0.0);
         for _ in 0..MAX_SWEEPS {
             let mut biggest = 0.0f64;
-            for j in 0..p {
-                let a = hess[j * p + j];
+            for j in 0..dim {
+                let a = hess[j * dim + j];
                 if a <= 1e-300 {
                     continue;
                 }
@@ -131,7 +161,7 @@ pub(super) fn refine(problem: &mut Problem, x: &mut [f64], input: &SeriesInput) 
                 let change = new - step[j];
                 if change != 0.0 {
                     step[j] = new;
-                    for (hs, h) in h_step.iter_mut().zip(&hess[j * p..(j + 1) * p]) {
+                    for (hs, h) in h_step.iter_mut().zip(&hess[j * dim..(j + 1) * dim]) {
                         *hs += h * change;
                     }
                     biggest = biggest.max(change.abs());
@@ -151,9 +181,9 @@ pub(super) fn refine(problem: &mut Problem, x: &mut [f64], input: &SeriesInput) 
             .map(|(g, d)| g * d)
             .sum::<f64>()
             + {
-                trial[..p]
+                trial
                     .iter_mut()
-                    .zip(x[..p].iter().zip(&step))
+                    .zip(x.iter().zip(&step))
                     .for_each(|(t, (xi, d))| *t = xi + d);
                 l1(&trial) - l1(x)
             };
@@ -163,10 +193,9 @@ pub(super) fn refine(problem: &mut Problem, x: &mut [f64], input: &SeriesInput) 
         let mut alpha = 1.0;
         let mut accepted = None;
         for _ in 0..30 {
-            for j in 0..p {
+            for j in 0..dim {
                 trial[j] = x[j] + alpha * step[j];
             }
-            trial[dim - 1] = x[dim - 1];
             let ft = problem.objective(&trial, &mut grad);
             if ft.is_finite() && ft <= f_sigma + 1e-4 * alpha * predicted {
                 accepted = Some(ft);
