@@ -220,45 +220,59 @@ pub(super) fn refine(problem: &mut Problem, x: &mut [f64], input: &SeriesInput) 
 }
 
 /// Solves H d = -(g + w sign) on the coordinates that are free (unpenalized, or deltas left
-/// nonzero by `step`), with the zero deltas pinned at 0; replaces `step` if the solution keeps
-/// the signs it assumed.
+/// nonzero by `step`), with the other deltas pinned at 0; a delta whose sign the solution flips
+/// is pinned too and the system solved again. Replaces `step` if the result has the lower model
+/// value g'd + d'Hd/2 + w sum |x + d|.
 fn exact_on_support(hess: &[f64], grad: &[f64], x: &[f64], step: &mut [f64], s: usize, w: f64) {
     let p = grad.len();
     let penalized = |j: usize| (2..2 + s).contains(&j);
-    let free: Vec<usize> = (0..p)
+    let model = |d: &[f64]| -> f64 {
+        let mut v = 0.0;
+        for i in 0..p {
+            let hd: f64 = (0..p).map(|j| hess[i * p + j] * d[j]).sum();
+            v += grad[i] * d[i] + 0.5 * d[i] * hd;
+            if penalized(i) {
+                v += w * (x[i] + d[i]).abs();
+            }
+        }
+        v
+    };
+    let mut free: Vec<usize> = (0..p)
         .filter(|&j| !penalized(j) || x[j] + step[j] != 0.0)
         .collect();
-    let mut pinned = vec![0.0; p];
-    for j in 0..p {
-        if !free.contains(&j) {
-            pinned[j] = -x[j];
+    let signs: Vec<f64> = (0..p).map(|j| super::sign(x[j] + step[j])).collect();
+    let mut candidate = vec![0.0; p];
+    for _ in 0..8 {
+        for j in 0..p {
+            candidate[j] = -x[j];
         }
-    }
-    let q = free.len();
-    let mut a = vec![0.0; q * q];
-    let mut b = vec![0.0; q];
-    for (r, &i) in free.iter().enumerate() {
-        let sign = if penalized(i) {
-            super::sign(x[i] + step[i])
-        } else {
-            0.0
+        let q = free.len();
+        let mut a = vec![0.0; q * q];
+        let mut b = vec![0.0; q];
+        for (r, &i) in free.iter().enumerate() {
+            let sign = if penalized(i) { signs[i] } else { 0.0 };
+            b[r] = -(grad[i] + w * sign)
+                - (0..p)
+                    .filter(|j| !free.contains(j))
+                    .map(|j| hess[i * p + j] * candidate[j])
+                    .sum::<f64>();
+            for (c, &j) in free.iter().enumerate() {
+                a[r * q + c] = hess[i * p + j];
+            }
+        }
+        let Some(sol) = super::solve_spd(&mut a, &mut b, q) else {
+            return;
         };
-        b[r] = -(grad[i] + w * sign) - (0..p).map(|j| hess[i * p + j] * pinned[j]).sum::<f64>();
-        for (c, &j) in free.iter().enumerate() {
-            a[r * q + c] = hess[i * p + j];
-        }
-    }
-    let Some(sol) = super::solve_spd(&mut a, &mut b, q) else {
-        return;
-    };
-    let consistent = free
-        .iter()
-        .zip(&sol)
-        .all(|(&j, d)| !penalized(j) || super::sign(x[j] + d) == super::sign(x[j] + step[j]));
-    if consistent {
-        step.copy_from_slice(&pinned);
         for (&j, d) in free.iter().zip(&sol) {
-            step[j] = *d;
+            candidate[j] = *d;
+        }
+        let before = free.len();
+        free.retain(|&j| !penalized(j) || super::sign(x[j] + candidate[j]) == signs[j]);
+        if free.len() == before {
+            if model(&candidate) < model(step) {
+                step.copy_from_slice(&candidate);
+            }
+            return;
         }
     }
 }
