@@ -2,10 +2,9 @@
 //! residual resampled (and normed) when the input and output widths differ.
 
 use burn::module::Module;
-use burn::tensor::activation::elu;
 use burn::tensor::{Device, Tensor};
 
-use crate::layers::{GateAddNorm, GroupedLinear, ResampleNorm};
+use crate::layers::{elu1, GateAddNorm, GroupedLinear, ResampleNorm};
 
 #[derive(Module, Debug)]
 pub struct Grn {
@@ -49,7 +48,7 @@ impl Grn {
         if let (Some(proj), Some(c)) = (&self.context, context) {
             h = h + proj.forward(c);
         }
-        let h = self.fc2.forward(elu(h, 1.0));
+        let h = self.fc2.forward(elu1(h));
         self.gate_norm.forward(h, residual)
     }
 }

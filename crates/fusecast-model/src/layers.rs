@@ -5,6 +5,7 @@
 use burn::module::{Initializer, Module, Param};
 use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::activation::sigmoid;
+use burn::tensor::module::linear;
 use burn::tensor::{Device, Tensor, TensorData};
 
 /// V linear maps `d_in -> d_out`: weight `[V, d_in, d_out]`, bias `[V, d_out]`.
@@ -41,21 +42,35 @@ impl GroupedLinear {
 
     /// `[N, V, d_in] -> [N, V, d_out]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let [v, d_in, d_out] = self.dims();
-        let [n, _, _] = x.dims();
-        let w = self.weight.val();
-        let y = if v == 1 {
-            x.reshape([n, d_in])
-                .matmul(w.reshape([d_in, d_out]))
-                .reshape([n, 1, d_out])
-        } else {
-            x.swap_dims(0, 1).matmul(w).swap_dims(0, 1)
-        };
-        match &self.bias {
-            Some(b) => y + b.val().unsqueeze_dim::<3>(0),
-            None => y,
-        }
+        grouped_linear(x, self.weight.val(), self.bias.as_ref().map(|b| b.val()))
     }
+}
+
+/// `x [N, V, d_in]` through V maps `weight [V, d_in, d_out]` (+ `bias [V, d_out]`). One group is
+/// burn's fused `linear` (matmul and bias in one autodiff node).
+pub fn grouped_linear(x: Tensor<3>, weight: Tensor<3>, bias: Option<Tensor<2>>) -> Tensor<3> {
+    let [v, d_in, d_out] = weight.dims();
+    let [n, _, _] = x.dims();
+    if v == 1 {
+        return linear(
+            x.reshape([n, d_in]),
+            weight.reshape([d_in, d_out]),
+            bias.map(|b| b.reshape([d_out])),
+        )
+        .reshape([n, 1, d_out]);
+    }
+    let y = x.swap_dims(0, 1).matmul(weight).swap_dims(0, 1);
+    match bias {
+        Some(b) => y + b.unsqueeze_dim::<3>(0),
+        None => y,
+    }
+}
+
+/// ELU with alpha 1 (burn's `elu` without its `* alpha`, one autodiff node fewer; same values).
+pub fn elu1<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    let mask = x.clone().lower_equal_scalar(0);
+    let negative = x.clone().exp().sub_scalar(1);
+    x.mask_where(mask, negative)
 }
 
 /// Layer normalization over the last dimension with per-group scale and shift `[V, d]`.
@@ -131,11 +146,25 @@ impl Glu {
         }
     }
 
+    /// The two halves as two matmuls on halves of the weight: slicing the (small) weight
+    /// instead of the output spares the backward two output-sized zero tensors.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let y = self.fc.forward(self.dropout.forward(x));
-        let half = y.dims()[2] / 2;
-        let a = y.clone().narrow(2, 0, half);
-        a * sigmoid(y.narrow(2, half, half))
+        let x = self.dropout.forward(x);
+        let w = self.fc.weight.val();
+        let half = w.dims()[2] / 2;
+        let (ba, bb) = match &self.fc.bias {
+            Some(b) => {
+                let b = b.val();
+                (
+                    Some(b.clone().narrow(1, 0, half)),
+                    Some(b.narrow(1, half, half)),
+                )
+            }
+            None => (None, None),
+        };
+        let a = grouped_linear(x.clone(), w.clone().narrow(2, 0, half), ba);
+        let g = grouped_linear(x, w.narrow(2, half, half), bb);
+        a * sigmoid(g)
     }
 }
 

@@ -195,41 +195,38 @@ impl Tft {
         let horizon = t - e;
         let device = input.x_cont.device();
 
-        let embedded: Vec<Tensor<3>> = self
-            .embeddings
-            .iter()
-            .enumerate()
-            .map(|(i, emb)| emb.forward(input.x_cat.clone().narrow(2, i, 1).reshape([b, t])))
-            .collect();
-        let hc = cfg.hidden_continuous_size;
-        let n_reals = cfg.reals.len();
-        // All reals prescaled at once: [B, T, R, 1] * [R, hc] + [R, hc].
-        let prescaled = (n_reals > 0).then(|| {
-            input.x_cont.clone().unsqueeze_dim::<4>(3)
-                * self.prescale_weight.val().reshape([1, 1, n_reals, hc])
-                + self.prescale_bias.val().reshape([1, 1, n_reals, hc])
-        });
+        // Each role's reals prescaled from its own columns and steps (`Linear(1, hc)` per real:
+        // x * w + b), so nothing is computed for steps a role does not use and no big tensor is
+        // sliced (a slice's backward writes a zero tensor of its source's size).
         let reals_at = |idx: &[usize], from: usize, len: usize| -> Option<Tensor<3>> {
             if idx.is_empty() {
                 return None;
             }
-            let p = prescaled.clone().expect("reals exist");
             let ids: Vec<i64> = idx.iter().map(|i| *i as i64).collect();
             let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [idx.len()]), &device);
-            Some(
-                p.narrow(1, from, len)
-                    .select(2, ids)
-                    .reshape([b * len, idx.len(), hc]),
-            )
+            let x = input
+                .x_cont
+                .clone()
+                .narrow(1, from, len)
+                .select(2, ids.clone())
+                .reshape([b * len, idx.len(), 1]);
+            let w = self.prescale_weight.val().select(0, ids.clone());
+            let bias = self.prescale_bias.val().select(0, ids);
+            Some(x * w.unsqueeze_dim::<3>(0) + bias.unsqueeze_dim::<3>(0))
         };
+        // Embeddings looked up per role, over the role's steps only.
         let cats_at = |idx: &[usize], from: usize, len: usize| -> Vec<Tensor<2>> {
             idx.iter()
                 .map(|i| {
-                    let d = embedded[*i].dims()[2];
-                    embedded[*i]
+                    let emb = &self.embeddings[*i];
+                    let d = emb.weight.val().dims()[1];
+                    let ids = input
+                        .x_cat
                         .clone()
                         .narrow(1, from, len)
-                        .reshape([b * len, d])
+                        .narrow(2, *i, 1)
+                        .reshape([b, len]);
+                    emb.forward(ids).reshape([b * len, d])
                 })
                 .collect()
         };
