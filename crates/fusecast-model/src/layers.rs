@@ -103,6 +103,12 @@ impl GroupedLayerNorm {
 /// PF's `TimeDistributedInterpolation` (linear, align_corners) is a fixed linear map: this is its
 /// `[d_in, d_out]` matrix, so a resample is one matmul.
 pub fn interpolation_matrix(d_in: usize, d_out: usize, device: &Device) -> Tensor<2> {
+    let m = interpolation_values(d_in, d_out);
+    Tensor::from_data(TensorData::new(m, [d_in, d_out]), device)
+}
+
+/// The values of [`interpolation_matrix`], row-major (the identity when `d_in == d_out`).
+pub fn interpolation_values(d_in: usize, d_out: usize) -> Vec<f32> {
     let mut m = vec![0f32; d_in * d_out];
     for j in 0..d_out {
         let pos = if d_out == 1 {
@@ -118,7 +124,7 @@ pub fn interpolation_matrix(d_in: usize, d_out: usize, device: &Device) -> Tenso
             m[hi * d_out + j] += frac;
         }
     }
-    Tensor::from_data(TensorData::new(m, [d_in, d_out]), device)
+    m
 }
 
 /// `[N, V, d_in] -> [N, V, d_out]` by linear interpolation along features.
@@ -209,10 +215,51 @@ impl ResampleNorm {
         }
     }
 
+    /// The gate is folded into the interpolation weights (`resample(x) * g == x @ (M * g)`), one
+    /// matmul and no product over the output.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let d_out = self.mask.val().dims()[1];
-        let y = resample(x, d_out) * (sigmoid(self.mask.val()) * 2.0).unsqueeze_dim::<3>(0);
+        let d_in = x.dims()[2];
+        let gate = self.gate();
+        let y = if d_in == d_out {
+            x * gate.unsqueeze_dim::<3>(0)
+        } else {
+            let m = interpolation_matrix(d_in, d_out, &x.device());
+            grouped_linear(
+                x,
+                m.unsqueeze_dim::<3>(0) * gate.unsqueeze_dim::<3>(1),
+                None,
+            )
+        };
         self.norm.forward(y)
+    }
+
+    /// `sigmoid(mask) * 2`, `[V, d_out]`.
+    pub fn gate(&self) -> Tensor<2> {
+        sigmoid(self.mask.val()) * 2.0
+    }
+
+    /// V inputs of different widths, given side by side as `x [N, sum(widths)]`, each resampled
+    /// to `d_out`, gated and normed: one matmul with a block interpolation matrix
+    /// `[sum(widths), V * d_out]` (gates folded in) and one grouped LayerNorm. `[N, V, d_out]`.
+    pub fn forward_concatenated(&self, x: Tensor<2>, widths: &[usize]) -> Tensor<3> {
+        let [v, d_out] = self.mask.val().dims();
+        let n = x.dims()[0];
+        let total: usize = widths.iter().sum();
+        let cols = v * d_out;
+        let mut m = vec![0f32; total * cols];
+        let mut row = 0;
+        for (g, d_in) in widths.iter().enumerate() {
+            let block = interpolation_values(*d_in, d_out);
+            for i in 0..*d_in {
+                let dst = (row + i) * cols + g * d_out;
+                m[dst..dst + d_out].copy_from_slice(&block[i * d_out..(i + 1) * d_out]);
+            }
+            row += d_in;
+        }
+        let m = Tensor::<2>::from_data(TensorData::new(m, [total, cols]), &x.device());
+        let w = m * self.gate().reshape([1, cols]);
+        self.norm.forward(linear(x, w, None).reshape([n, v, d_out]))
     }
 }
 

@@ -204,8 +204,8 @@ impl Loader<'_> {
         reals: &[String],
     ) -> Result<(), ImportError> {
         let single = |name: &String| format!("{key}.single_variable_grns.{name}");
-        for (norm, name) in v.categorical.iter_mut().zip(cats) {
-            self.resample_norm(norm, &[single(name)])?;
+        if let Some(norm) = &mut v.categorical {
+            self.resample_norm(norm, &cats.iter().map(single).collect::<Vec<_>>())?;
         }
         if let Some(g) = &mut v.reals {
             self.grn(g, &reals.iter().map(single).collect::<Vec<_>>())?;
