@@ -69,7 +69,7 @@ impl Default for ProphetSpec {
             daily_seasonality: None,
             holidays: true,
             uncertainty_samples: 1000,
-            seed: 0x5EED_0F_F0CA57,
+            seed: 0x5EED_F0CA_5700,
             max_iter: 10_000,
         }
     }
@@ -401,12 +401,12 @@ impl Problem {
                 on_holiday[i].push(2 + self.width + h);
             }
         }
-        for i in 0..n {
+        for (i, holidays) in on_holiday.iter().enumerate() {
             row.iter_mut().for_each(|v| *v = 0.0);
             row[0] = self.t[i];
             row[1] = 1.0;
             row[2..2 + self.width].copy_from_slice(&self.x[i * self.width..(i + 1) * self.width]);
-            for &c in &on_holiday[i] {
+            for &c in holidays {
                 row[c] = 1.0;
             }
             for a in 0..p {
@@ -428,7 +428,7 @@ impl Problem {
         let mut beta = sol[2..].to_vec();
         let mut ssr = 0.0;
         let mut level = 0.0;
-        for i in 0..n {
+        for (i, holidays) in on_holiday.iter().enumerate() {
             let tr = k * self.t[i] + m;
             level += tr / n as f64;
             let season: f64 = self.x[i * self.width..(i + 1) * self.width]
@@ -436,7 +436,7 @@ impl Problem {
                 .zip(&beta)
                 .map(|(a, b)| a * b)
                 .sum::<f64>()
-                + on_holiday[i].iter().map(|&c| beta[c - 2]).sum::<f64>();
+                + holidays.iter().map(|&c| beta[c - 2]).sum::<f64>();
             ssr += (self.y[i] - tr - season).powi(2);
         }
         if self.multiplicative {

@@ -187,7 +187,8 @@ pub(super) fn refine(problem: &mut Problem, x: &mut [f64], input: &SeriesInput) 
                     .for_each(|(t, (xi, d))| *t = xi + d);
                 l1(&trial) - l1(x)
             };
-        if !(predicted < 0.0) {
+        // No predicted decrease (or NaN): the Newton model sees no better point.
+        if predicted.is_nan() || predicted >= 0.0 {
             break;
         }
         let mut alpha = 1.0;
