@@ -73,6 +73,15 @@ impl Config {
         Ok(LoadedConfig { config, base })
     }
 
+    /// [`Config::load`] with `run.name` overridden when `name` is given (`--name`).
+    pub fn load_named(path: &Path, name: Option<String>) -> Result<LoadedConfig> {
+        let mut loaded = Self::load(path)?;
+        if let Some(n) = name {
+            loaded.config.run.name = n;
+        }
+        Ok(loaded)
+    }
+
     pub fn parse(text: &str) -> std::result::Result<Self, toml::de::Error> {
         toml::from_str(text)
     }

@@ -333,10 +333,7 @@ fn headline(c: &Comparison, n_series: usize) -> String {
 
 /// `fusecast baselines CONFIG`: the data stage, every baseline on the backtest, the report.
 pub fn baselines_command(config: &Path, name: Option<String>, progress: &Progress) -> Result<()> {
-    let mut loaded = Config::load(config)?;
-    if let Some(n) = name {
-        loaded.config.run.name = n;
-    }
+    let loaded = Config::load_named(config, name)?;
     let c = &loaded.config;
     if c.baselines.models.is_empty() {
         bail!("{}: baselines.models is empty", config.display());
@@ -364,10 +361,7 @@ pub fn evaluate_command(
     refit: bool,
     progress: &Progress,
 ) -> Result<()> {
-    let mut loaded = Config::load(config)?;
-    if let Some(n) = name {
-        loaded.config.run.name = n;
-    }
+    let loaded = Config::load_named(config, name)?;
     let c = &loaded.config;
     let dir = c.run.output_dir.join(&c.run.name);
     let best: PathBuf = dir.join("best/model.bpk");

@@ -22,10 +22,7 @@ pub fn run(
     resume: bool,
     progress: &Progress,
 ) -> Result<()> {
-    let mut loaded = Config::load(config)?;
-    if let Some(n) = name {
-        loaded.config.run.name = n;
-    }
+    let loaded = Config::load_named(config, name)?;
     let c = &loaded.config;
     let prepared = prepare_data(&loaded, progress)?;
     let panel = &prepared.panel;

@@ -6,20 +6,11 @@ use fusecast_baselines::arima::{auto_arima, ArimaSpec};
 use fusecast_baselines::{Fitted, SeriesInput};
 use serde_json::Value;
 
-fn golden() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/arima/golden.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+mod common;
+use common::floats;
 
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+fn golden() -> Value {
+    common::fixture("arima/golden.json")
 }
 
 fn orders(v: &Value) -> [usize; 3] {

@@ -3,20 +3,11 @@
 //! runner, so the behaviour checked is the one `fusecast baselines` has: never a silent drop.
 
 use fusecast_baselines::runner::fit_or_fall_back;
-use fusecast_baselines::{BaselinesConfig, Fitted, ModelSpec, SeriesInput};
+use fusecast_baselines::{BaselinesConfig, Fitted, ModelSpec, SeriesInput, MODEL_NAMES};
 
 fn all_models() -> Vec<ModelSpec> {
-    let names = [
-        "naive",
-        "seasonal_naive",
-        "ets",
-        "arima",
-        "prophet_additive",
-        "prophet_multiplicative",
-        "mstl",
-    ];
     let config = BaselinesConfig {
-        models: names.map(String::from).to_vec(),
+        models: MODEL_NAMES.iter().map(|n| n.to_string()).collect(),
         ..BaselinesConfig::default()
     };
     config.specs().unwrap()

@@ -7,20 +7,11 @@ use fusecast_baselines::prediction::normal_quantile;
 use fusecast_baselines::{Fitted, SeriesInput};
 use serde_json::Value;
 
-fn fixture() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/ets/statsforecast_autoets.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+mod common;
+use common::floats;
 
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+fn fixture() -> Value {
+    common::fixture("ets/statsforecast_autoets.json")
 }
 
 fn max_rel_diff(a: &[f64], b: &[f64]) -> f64 {

@@ -5,20 +5,11 @@ use fusecast_baselines::mstl::{decompose, mstl, MstlSpec};
 use fusecast_baselines::{BaselineError, Fitted, FittedModel, SeriesInput};
 use serde_json::Value;
 
-fn fixture() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/mstl/statsforecast_mstl.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+mod common;
+use common::floats;
 
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
+fn fixture() -> Value {
+    common::fixture("mstl/statsforecast_mstl.json")
 }
 
 #[test]

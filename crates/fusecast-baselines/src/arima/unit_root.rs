@@ -2,6 +2,8 @@
 //! seasonal-strength heuristic for the seasonal one, as statsforecast's `ndiffs` / `nsdiffs`
 //! (with statsmodels' KPSS and STL underneath).
 
+use crate::mstl::stl::{stl, Stl, StlParams};
+
 /// KPSS statistic against level stationarity with a Bartlett long-run variance over `lags` lags.
 pub(crate) fn kpss_stat(x: &[f64], lags: usize) -> f64 {
     let n = x.len() as f64;
@@ -94,7 +96,9 @@ fn variance(x: &[f64]) -> f64 {
 }
 
 pub(crate) fn seasonal_strength(x: &[f64], m: usize) -> f64 {
-    let (seasonal, trend) = stl(x, m);
+    // statsforecast's seasonal-strength test: one STL pass set as its `mstl` uses (seasonal window
+    // 11 of degree 0, no robustness: five inner passes).
+    let Stl { seasonal, trend } = stl(x, &StlParams::new(m, 11, 0, false));
     let rem: Vec<f64> = (0..x.len())
         .map(|t| x[t] - seasonal[t] - trend[t])
         .collect();
@@ -104,173 +108,6 @@ pub(crate) fn seasonal_strength(x: &[f64], m: usize) -> f64 {
         0.0
     } else {
         s.clamp(0.0, 1.0)
-    }
-}
-
-/// STL (Cleveland et al. 1990) with the settings of statsforecast's `mstl` for one period:
-/// seasonal window 11 with degree 0, default trend and low-pass windows with degree 1, no
-/// robustness (statsmodels then makes five inner passes), every point evaluated (jumps of 1).
-/// Returns (seasonal, trend).
-pub(crate) fn stl(y: &[f64], np: usize) -> (Vec<f64>, Vec<f64>) {
-    let n = y.len();
-    let ns = 11usize;
-    let mut nt = (1.5 * np as f64 / (1.0 - 1.5 / ns as f64)).ceil() as usize;
-    if nt.is_multiple_of(2) {
-        nt += 1;
-    }
-    let mut nl = np + 1;
-    if nl.is_multiple_of(2) {
-        nl += 1;
-    }
-    let mut trend = vec![0.0; n];
-    let mut season = vec![0.0; n];
-    let mut cycle = vec![0.0; n + 2 * np];
-    let mut work = vec![0.0; n];
-    for _ in 0..5 {
-        for i in 0..n {
-            work[i] = y[i] - trend[i];
-        }
-        cycle_subseries(&work, np, ns, 0, &mut cycle);
-        let lp = low_pass(&cycle, np);
-        let l = loess_all(&lp, nl, 1);
-        for i in 0..n {
-            season[i] = cycle[np + i] - l[i];
-            work[i] = y[i] - season[i];
-        }
-        trend = loess_all(&work, nt, 1);
-    }
-    (season, trend)
-}
-
-fn moving_average(x: &[f64], len: usize) -> Vec<f64> {
-    let out_len = x.len() + 1 - len;
-    let mut out = Vec::with_capacity(out_len);
-    let mut s: f64 = x[..len].iter().sum();
-    out.push(s / len as f64);
-    for j in 1..out_len {
-        s += x[j + len - 1] - x[j - 1];
-        out.push(s / len as f64);
-    }
-    out
-}
-
-fn low_pass(c: &[f64], np: usize) -> Vec<f64> {
-    let a = moving_average(c, np);
-    let b = moving_average(&a, np);
-    moving_average(&b, 3)
-}
-
-/// Local (degree 0 or 1) tricube regression of `y` (at x = 1..n) evaluated at `xs`, over the
-/// points `nleft..=nright` (1-based), as STL's `stlest`.
-fn loess_at(
-    y: &[f64],
-    len: usize,
-    deg: usize,
-    xs: f64,
-    nleft: usize,
-    nright: usize,
-) -> Option<f64> {
-    let n = y.len();
-    let range = n as f64 - 1.0;
-    let mut h = (xs - nleft as f64).max(nright as f64 - xs);
-    if len > n {
-        h += ((len - n) / 2) as f64;
-    }
-    let h9 = 0.999 * h;
-    let h1 = 0.001 * h;
-    let mut w = [0.0f64; 64];
-    let mut wv: Vec<f64>;
-    let weights: &mut [f64] = if nright - nleft < 64 {
-        &mut w[..nright - nleft + 1]
-    } else {
-        wv = vec![0.0; nright - nleft + 1];
-        &mut wv
-    };
-    let mut a = 0.0;
-    for j in nleft..=nright {
-        let r = (j as f64 - xs).abs();
-        let wj = if r <= h9 {
-            if r <= h1 {
-                1.0
-            } else {
-                (1.0 - (r / h).powi(3)).powi(3)
-            }
-        } else {
-            0.0
-        };
-        weights[j - nleft] = wj;
-        a += wj;
-    }
-    if a <= 0.0 {
-        return None;
-    }
-    for v in weights.iter_mut() {
-        *v /= a;
-    }
-    if h > 0.0 && deg > 0 {
-        let a: f64 = (nleft..=nright)
-            .map(|j| weights[j - nleft] * j as f64)
-            .sum();
-        let mut b = xs - a;
-        let c: f64 = (nleft..=nright)
-            .map(|j| weights[j - nleft] * (j as f64 - a).powi(2))
-            .sum();
-        if c.sqrt() > 0.001 * range {
-            b /= c;
-            for j in nleft..=nright {
-                weights[j - nleft] *= b * (j as f64 - a) + 1.0;
-            }
-        }
-    }
-    Some(
-        (nleft..=nright)
-            .map(|j| weights[j - nleft] * y[j - 1])
-            .sum(),
-    )
-}
-
-/// `stless` with jump 1: the loess smooth at every point, window `len` sliding along.
-fn loess_all(y: &[f64], len: usize, deg: usize) -> Vec<f64> {
-    let n = y.len();
-    let mut out = vec![0.0; n];
-    if n < 2 {
-        out.copy_from_slice(y);
-        return out;
-    }
-    let (mut nleft, mut nright) = (1usize, n.min(len));
-    let nsh = len.div_ceil(2);
-    for i in 1..=n {
-        if len < n && i > nsh && nright != n {
-            nleft += 1;
-            nright += 1;
-        }
-        out[i - 1] = loess_at(y, len, deg, i as f64, nleft, nright).unwrap_or(y[i - 1]);
-    }
-    out
-}
-
-/// Smooths each cycle-subseries and extends it one period at both ends (`stlss`).
-fn cycle_subseries(y: &[f64], np: usize, ns: usize, deg: usize, out: &mut [f64]) {
-    let n = y.len();
-    for j in 0..np {
-        let k = (n - j - 1) / np + 1;
-        let sub: Vec<f64> = (0..k).map(|i| y[i * np + j]).collect();
-        let sm = loess_all(&sub, ns, deg);
-        let first = loess_at(&sub, ns, deg, 0.0, 1, ns.min(k)).unwrap_or(sm[0]);
-        let last = loess_at(
-            &sub,
-            ns,
-            deg,
-            (k + 1) as f64,
-            (k + 1).saturating_sub(ns).max(1),
-            k,
-        )
-        .unwrap_or(sm[k - 1]);
-        out[j] = first;
-        for (i, v) in sm.iter().enumerate() {
-            out[(i + 1) * np + j] = *v;
-        }
-        out[(k + 1) * np + j] = last;
     }
 }
 

@@ -8,7 +8,7 @@
 //! left the series is forecast by the non-seasonal AutoETS alone (statsforecast would smooth with
 //! SuperSmoother and forecast that trend instead).
 
-mod stl;
+pub(crate) mod stl;
 
 use serde::{Deserialize, Serialize};
 
