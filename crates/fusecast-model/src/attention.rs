@@ -6,6 +6,8 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Tensor};
 
+use crate::layers::dropout;
+
 #[derive(Module, Debug)]
 pub struct InterpretableAttention {
     /// All heads' query and key projections fused: `[d, heads * d_head]`.
@@ -65,9 +67,9 @@ impl InterpretableAttention {
         let scores = qs.matmul(ks.swap_dims(2, 3)) / (d_head as f64).sqrt();
         let mask = mask.unsqueeze_dim::<4>(1).expand([b, h, tq, tk]);
         let weights = softmax(scores.mask_fill(mask, MASKED), 3);
-        let heads = self.dropout.forward(weights.clone().matmul(vs));
+        let heads = dropout(&self.dropout, weights.clone().matmul(vs));
         let mean = heads.mean_dim(1).reshape([b, tq, d_head]);
-        let out = self.dropout.forward(self.output.forward(mean));
+        let out = dropout(&self.dropout, self.output.forward(mean));
         (out, weights.swap_dims(1, 2))
     }
 }

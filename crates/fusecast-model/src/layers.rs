@@ -6,7 +6,7 @@ use burn::module::{Initializer, Module, Param};
 use burn::nn::{Dropout, DropoutConfig};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::module::linear;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
 
 /// V linear maps `d_in -> d_out`: weight `[V, d_in, d_out]`, bias `[V, d_out]`.
 #[derive(Module, Debug)]
@@ -137,6 +137,42 @@ pub fn resample(x: Tensor<3>, d_out: usize) -> Tensor<3> {
     x.reshape([n * v, d_in]).matmul(m).reshape([n, v, d_out])
 }
 
+/// Dropout as burn's `Dropout` (same gating: training flag, autodiff device, p > 0), with a
+/// cheaper mask: one tensor holding `0` or `1 / keep`, drawn by a SplitMix64 stream seeded from
+/// the device RNG (so `device.seed` still fixes it), one product instead of burn's Bernoulli
+/// sampler and two products.
+pub fn dropout<const D: usize>(d: &Dropout, x: Tensor<D>) -> Tensor<D> {
+    if !d.training.is_enabled() || !x.device().is_autodiff() || d.prob == 0.0 {
+        return x;
+    }
+    let device = x.device();
+    let keep = 1.0 - d.prob;
+    let seed: Vec<f32> = Tensor::<1>::random([2], Distribution::Uniform(0.0, 1.0), &device)
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("f32 seed");
+    let mut state = ((seed[0].to_bits() as u64) << 32) | seed[1].to_bits() as u64;
+    let threshold = (keep * 4_294_967_296.0) as u64;
+    let scale = (1.0 / keep) as f32;
+    let shape = x.shape();
+    let n = shape.num_elements();
+    let mut mask = Vec::with_capacity(n + 1);
+    while mask.len() < n {
+        // SplitMix64: two 32-bit draws per step.
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        for r in [z & 0xFFFF_FFFF, z >> 32] {
+            mask.push(if r < threshold { scale } else { 0.0 });
+        }
+    }
+    mask.truncate(n);
+    x * Tensor::<D>::from_data(TensorData::new(mask, shape), &device)
+}
+
 /// Gated linear unit: dropout, linear to twice the width, first half * sigmoid(second half).
 #[derive(Module, Debug)]
 pub struct Glu {
@@ -155,7 +191,7 @@ impl Glu {
     /// The two halves as two matmuls on halves of the weight: slicing the (small) weight
     /// instead of the output spares the backward two output-sized zero tensors.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let x = self.dropout.forward(x);
+        let x = dropout(&self.dropout, x);
         let w = self.fc.weight.val();
         let half = w.dims()[2] / 2;
         let (ba, bb) = match &self.fc.bias {
