@@ -4,7 +4,8 @@
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::activation::{sigmoid, tanh};
+use burn::tensor::activation::sigmoid;
+use burn::tensor::module::linear;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 #[derive(Module, Debug)]
@@ -55,7 +56,20 @@ impl Lstm {
         let mut finals = Vec::with_capacity(self.layers.len());
         for (layer, (mut h, mut c)) in self.layers.iter().zip(state) {
             let hidden = h.dims()[1];
-            let projected = layer.input.forward(input);
+            // tanh(x) = 2 sigmoid(2x) - 1: the g columns of both maps are doubled (per call, on
+            // the small weights), so one sigmoid serves all four gates; both biases go into
+            // the input projection, so a step's hidden map is a bare matmul.
+            let mut s = vec![1f32; 4 * hidden];
+            s[2 * hidden..3 * hidden].fill(2.0);
+            let s = Tensor::<1>::from_data(TensorData::new(s, [4 * hidden]), &device);
+            let w_ih = layer.input.weight.val() * s.clone().unsqueeze_dim::<2>(0);
+            let w_hh = layer.hidden.weight.val() * s.clone().unsqueeze_dim::<2>(0);
+            let bias = match (&layer.input.bias, &layer.hidden.bias) {
+                (Some(a), Some(b)) => Some((a.val() + b.val()) * s),
+                (Some(a), None) | (None, Some(a)) => Some(a.val() * s),
+                (None, None) => None,
+            };
+            let projected = linear(input, w_ih, bias);
             let mut outputs = Vec::with_capacity(t);
             // With padding, every step's (h, c) from the initial one on.
             let mut hs = Vec::new();
@@ -65,15 +79,13 @@ impl Lstm {
                 cs.push(c.clone());
             }
             for xp in time_steps(projected, t) {
-                let gates = xp + layer.hidden.forward(h);
-                // One sigmoid over all four gates (g's slice is unused), one tanh for g.
-                let act = sigmoid(gates.clone());
+                let act = sigmoid(xp + h.matmul(w_hh.clone()));
                 let i = act.clone().narrow(1, 0, hidden);
                 let f = act.clone().narrow(1, hidden, hidden);
+                let g = act.clone().narrow(1, 2 * hidden, hidden) * 2.0 - 1.0;
                 let o = act.narrow(1, 3 * hidden, hidden);
-                let g = tanh(gates.narrow(1, 2 * hidden, hidden));
                 c = f * c + i * g;
-                h = o * tanh(c.clone());
+                h = o * (sigmoid(c.clone() * 2.0) * 2.0 - 1.0);
                 outputs.push(h.clone());
                 if lengths.is_some() {
                     hs.push(h.clone());
