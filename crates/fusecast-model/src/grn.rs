@@ -38,7 +38,7 @@ impl Grn {
         }
     }
 
-    /// `x: [N, V, d_in]`, `context: [N, 1, c]` (shared by the groups) -> `[N, V, d_out]`.
+    /// `x: [V, N, d_in]`, `context: [1, N, c]` (shared by the groups) -> `[V, N, d_out]`.
     pub fn forward(&self, x: Tensor<3>, context: Option<Tensor<3>>) -> Tensor<3> {
         let residual = match &self.resample_norm {
             Some(r) => r.forward(x.clone()),

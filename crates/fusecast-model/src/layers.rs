@@ -1,6 +1,7 @@
-//! Building blocks shared by every TFT block. They work on grouped tensors `[N, V, d]`: V
-//! independent variables with their own weights, computed by one batched matmul instead of V
-//! small ones (per-op overhead, not FLOPs, dominates a TFT step on CPU). A plain layer is V = 1.
+//! Building blocks shared by every TFT block. They work on grouped tensors `[V, N, d]` (variable
+//! axis outermost): V independent variables with their own weights, computed by one batched
+//! matmul instead of V small ones (per-op overhead, not FLOPs, dominates a TFT step on CPU), with
+//! no transposition around it. A plain layer is V = 1 (`[1, N, d]`).
 
 use burn::module::{Initializer, Module, Param};
 use burn::nn::{Dropout, DropoutConfig};
@@ -40,28 +41,28 @@ impl GroupedLinear {
         self.weight.val().dims()
     }
 
-    /// `[N, V, d_in] -> [N, V, d_out]`.
+    /// `[V, N, d_in] -> [V, N, d_out]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         grouped_linear(x, self.weight.val(), self.bias.as_ref().map(|b| b.val()))
     }
 }
 
-/// `x [N, V, d_in]` through V maps `weight [V, d_in, d_out]` (+ `bias [V, d_out]`). One group is
-/// burn's fused `linear` (matmul and bias in one autodiff node).
+/// `x [V, N, d_in]` through V maps `weight [V, d_in, d_out]` (+ `bias [V, d_out]`): one batched
+/// matmul. One group is burn's fused `linear` (matmul and bias in one autodiff node).
 pub fn grouped_linear(x: Tensor<3>, weight: Tensor<3>, bias: Option<Tensor<2>>) -> Tensor<3> {
     let [v, d_in, d_out] = weight.dims();
-    let [n, _, _] = x.dims();
+    let [_, n, _] = x.dims();
     if v == 1 {
         return linear(
             x.reshape([n, d_in]),
             weight.reshape([d_in, d_out]),
             bias.map(|b| b.reshape([d_out])),
         )
-        .reshape([n, 1, d_out]);
+        .reshape([1, n, d_out]);
     }
-    let y = x.swap_dims(0, 1).matmul(weight).swap_dims(0, 1);
+    let y = x.matmul(weight);
     match bias {
-        Some(b) => y + b.unsqueeze_dim::<3>(0),
+        Some(b) => y + b.unsqueeze_dim::<3>(1),
         None => y,
     }
 }
@@ -91,12 +92,20 @@ impl GroupedLayerNorm {
         }
     }
 
+    /// `[V, N, d]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        self.forward_along(x, 0)
+    }
+
+    /// Normalizes over the last axis; `group_axis` (0 or 1) holds the V groups.
+    pub fn forward_along(&self, x: Tensor<3>, group_axis: usize) -> Tensor<3> {
         let mean = x.clone().mean_dim(2);
         let centered = x - mean;
         let var = centered.clone().square().mean_dim(2);
         let normed = centered / (var + LN_EPS).sqrt();
-        normed * self.gamma.val().unsqueeze_dim::<3>(0) + self.beta.val().unsqueeze_dim::<3>(0)
+        let other = 1 - group_axis;
+        normed * self.gamma.val().unsqueeze_dim::<3>(other)
+            + self.beta.val().unsqueeze_dim::<3>(other)
     }
 }
 
@@ -127,14 +136,14 @@ pub fn interpolation_values(d_in: usize, d_out: usize) -> Vec<f32> {
     m
 }
 
-/// `[N, V, d_in] -> [N, V, d_out]` by linear interpolation along features.
+/// `[A, B, d_in] -> [A, B, d_out]` by linear interpolation along features.
 pub fn resample(x: Tensor<3>, d_out: usize) -> Tensor<3> {
-    let [n, v, d_in] = x.dims();
+    let [a, b, d_in] = x.dims();
     if d_in == d_out {
         return x;
     }
     let m = interpolation_matrix(d_in, d_out, &x.device());
-    x.reshape([n * v, d_in]).matmul(m).reshape([n, v, d_out])
+    x.reshape([a * b, d_in]).matmul(m).reshape([a, b, d_out])
 }
 
 /// Dropout as burn's `Dropout` (same gating: training flag, autodiff device, p > 0), with a
@@ -230,7 +239,7 @@ impl AddNorm {
         let d = x.dims()[2];
         let mut skip = resample(skip, d);
         if let Some(mask) = &self.mask {
-            skip = skip * (sigmoid(mask.val()) * 2.0).unsqueeze_dim::<3>(0);
+            skip = skip * (sigmoid(mask.val()) * 2.0).unsqueeze_dim::<3>(1);
         }
         self.norm.forward(x + skip)
     }
@@ -258,7 +267,7 @@ impl ResampleNorm {
         let d_in = x.dims()[2];
         let gate = self.gate();
         let y = if d_in == d_out {
-            x * gate.unsqueeze_dim::<3>(0)
+            x * gate.unsqueeze_dim::<3>(1)
         } else {
             let m = interpolation_matrix(d_in, d_out, &x.device());
             grouped_linear(
@@ -277,7 +286,8 @@ impl ResampleNorm {
 
     /// V inputs of different widths, given side by side as `x [N, sum(widths)]`, each resampled
     /// to `d_out`, gated and normed: one matmul with a block interpolation matrix
-    /// `[sum(widths), V * d_out]` (gates folded in) and one grouped LayerNorm. `[N, V, d_out]`.
+    /// `[sum(widths), V * d_out]` (gates folded in) and one grouped LayerNorm. Returns
+    /// `[N, V, d_out]` (groups on axis 1: the matmul's natural layout).
     pub fn forward_concatenated(&self, x: Tensor<2>, widths: &[usize]) -> Tensor<3> {
         let [v, d_out] = self.mask.val().dims();
         let n = x.dims()[0];
@@ -295,7 +305,8 @@ impl ResampleNorm {
         }
         let m = Tensor::<2>::from_data(TensorData::new(m, [total, cols]), &x.device());
         let w = m * self.gate().reshape([1, cols]);
-        self.norm.forward(linear(x, w, None).reshape([n, v, d_out]))
+        self.norm
+            .forward_along(linear(x, w, None).reshape([n, v, d_out]), 1)
     }
 }
 
@@ -346,14 +357,14 @@ mod tests {
     fn grouped_linear_equals_separate_linears() {
         let device = Device::flex();
         let g = GroupedLinear::new(3, 4, 2, true, &device);
-        let x = Tensor::<3>::random([5, 3, 4], burn::tensor::Distribution::Default, &device);
+        let x = Tensor::<3>::random([3, 5, 4], burn::tensor::Distribution::Default, &device);
         let y = g.forward(x.clone());
         for v in 0..3 {
             let w = g.weight.val().narrow(0, v, 1).reshape([4, 2]);
             let b = g.bias.as_ref().unwrap().val().narrow(0, v, 1);
-            let xv = x.clone().narrow(1, v, 1).reshape([5, 4]);
+            let xv = x.clone().narrow(0, v, 1).reshape([5, 4]);
             let expect = xv.matmul(w) + b;
-            let got = y.clone().narrow(1, v, 1).reshape([5, 2]);
+            let got = y.clone().narrow(0, v, 1).reshape([5, 2]);
             let diff: f32 = (expect - got).abs().max().into_scalar();
             assert!(diff < 1e-6);
         }

@@ -204,15 +204,18 @@ impl Tft {
             }
             let ids: Vec<i64> = idx.iter().map(|i| *i as i64).collect();
             let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [idx.len()]), &device);
+            // [V, B * len, 1]: variable axis outermost, as the grouped layers want it.
             let x = input
                 .x_cont
                 .clone()
                 .narrow(1, from, len)
                 .select(2, ids.clone())
-                .reshape([b * len, idx.len(), 1]);
+                .reshape([b * len, idx.len()])
+                .swap_dims(0, 1)
+                .unsqueeze_dim::<3>(2);
             let w = self.prescale_weight.val().select(0, ids.clone());
             let bias = self.prescale_bias.val().select(0, ids);
-            Some(x * w.unsqueeze_dim::<3>(0) + bias.unsqueeze_dim::<3>(0))
+            Some(x * w.unsqueeze_dim::<3>(1) + bias.unsqueeze_dim::<3>(1))
         };
         // Embeddings looked up per role, over the role's steps only.
         let cats_at = |idx: &[usize], from: usize, len: usize| -> Vec<Tensor<2>> {
@@ -244,8 +247,12 @@ impl Tft {
                 Tensor::zeros([b, 0], &device),
             ),
         };
-        let static_3d = static_embedding.clone().unsqueeze_dim::<3>(1);
-        let expand = |ctx: Tensor<3>, len: usize| ctx.expand([b, len, h]).reshape([b * len, 1, h]);
+        let static_3d = static_embedding.clone().unsqueeze_dim::<3>(0);
+        let expand = |ctx: Tensor<3>, len: usize| {
+            ctx.reshape([b, 1, h])
+                .expand([b, len, h])
+                .reshape([1, b * len, h])
+        };
         let selection_context = self
             .static_context_variable_selection
             .forward(static_3d.clone(), None);
@@ -286,9 +293,9 @@ impl Tft {
                 .forward(decoder_embedding.clone(), final_state, None);
 
         let gate = |out: Tensor<3>, skip: Tensor<3>, len: usize| {
-            let g = self.post_lstm_gate.forward(out.reshape([b * len, 1, h]));
+            let g = self.post_lstm_gate.forward(out.reshape([1, b * len, h]));
             self.post_lstm_add_norm
-                .forward(g, skip.reshape([b * len, 1, h]))
+                .forward(g, skip.reshape([1, b * len, h]))
                 .reshape([b, len, h])
         };
         let lstm_encoder = gate(encoder_out, encoder_embedding, e);
@@ -299,7 +306,7 @@ impl Tft {
         let attention_input = self
             .static_enrichment
             .forward(
-                lstm_output.reshape([b * t, 1, h]),
+                lstm_output.reshape([1, b * t, h]),
                 Some(expand(enrichment, t)),
             )
             .reshape([b, t, h]);
@@ -309,7 +316,7 @@ impl Tft {
             .attention
             .forward(queries.clone(), attention_input, mask);
 
-        let flat = |x: Tensor<3>| x.reshape([b * horizon, 1, h]);
+        let flat = |x: Tensor<3>| x.reshape([1, b * horizon, h]);
         let x = self
             .post_attention_gate_norm
             .forward(flat(attended), flat(queries));

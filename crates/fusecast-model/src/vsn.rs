@@ -22,7 +22,7 @@ pub struct Vsn {
 pub struct VsnInputs {
     /// `[N, embedding_size]` per categorical variable.
     pub categorical: Vec<Tensor<2>>,
-    /// `[N, n_reals, hidden_continuous]` prescaled reals.
+    /// `[n_reals, N, hidden_continuous]` prescaled reals (variable axis outermost).
     pub reals: Option<Tensor<3>>,
 }
 
@@ -70,6 +70,14 @@ impl Vsn {
         }
     }
 
+    fn hidden(&self) -> usize {
+        match (&self.categorical, &self.reals) {
+            (Some(c), _) => c.mask.val().dims()[1],
+            (None, Some(r)) => r.gate_norm.add_norm.norm.gamma.val().dims()[1],
+            (None, None) => unreachable!("a VSN has a variable"),
+        }
+    }
+
     /// Returns the selected embedding `[N, hidden]` and the weights `[N, n_vars]` (cats first).
     pub fn forward(&self, inputs: VsnInputs, context: Option<Tensor<3>>) -> (Tensor<2>, Tensor<2>) {
         let widths: Vec<usize> = inputs.categorical.iter().map(|e| e.dims()[1]).collect();
@@ -83,44 +91,57 @@ impl Vsn {
             _ => None,
         };
         let Some(flattened) = &self.flattened else {
+            // One variable: `[N, 1, H]` or `[1, N, H]`, the same memory.
             let single = cat_out.or(real_out).expect("a VSN has a variable");
-            let [n, _, hidden] = single.dims();
+            let hidden = single.dims()[2];
+            let n = single.dims().iter().product::<usize>() / hidden;
             let device = single.device();
             return (single.reshape([n, hidden]), Tensor::ones([n, 1], &device));
         };
         let mut flat: Vec<Tensor<2>> = cats.into_iter().collect();
         let n = match (&flat.first(), &inputs.reals) {
             (Some(c), _) => c.dims()[0],
-            (None, Some(r)) => r.dims()[0],
+            (None, Some(r)) => r.dims()[1],
             (None, None) => unreachable!("a VSN has a variable"),
         };
         if let Some(r) = inputs.reals {
-            let [_, vr, hc] = r.dims();
-            flat.push(r.reshape([n, vr * hc]));
+            let [vr, _, hc] = r.dims();
+            flat.push(r.swap_dims(0, 1).reshape([n, vr * hc]));
         }
         let flat = if flat.len() == 1 {
             flat.pop().expect("one part")
         } else {
             Tensor::cat(flat, 1)
         };
-        let n_vars = widths.len() + real_out.as_ref().map_or(0, |r| r.dims()[1]);
+        let n_vars = widths.len() + real_out.as_ref().map_or(0, |r| r.dims()[0]);
         let weights = softmax(
             flattened
-                .forward(flat.unsqueeze_dim::<3>(1), context)
+                .forward(flat.unsqueeze_dim::<3>(0), context)
                 .reshape([n, n_vars]),
             1,
         );
-        // The weighted sum per part (no concatenation of the per-variable outputs).
-        let weighted = |out: Tensor<3>, from: usize| {
-            let [_, v, hidden] = out.dims();
-            (out * weights.clone().narrow(1, from, v).unsqueeze_dim::<3>(2))
+        // The weighted sum per part (no concatenation of the per-variable outputs): cats are
+        // `[N, Vc, H]`, reals `[Vr, N, H]`.
+        let hidden = self.hidden();
+        let weighted_cats = |out: Tensor<3>| {
+            let v = out.dims()[1];
+            (out * weights.clone().narrow(1, 0, v).unsqueeze_dim::<3>(2))
                 .sum_dim(1)
                 .reshape([n, hidden])
         };
+        let weighted_reals = |out: Tensor<3>| {
+            let v = out.dims()[0];
+            let w = weights
+                .clone()
+                .narrow(1, widths.len(), v)
+                .swap_dims(0, 1)
+                .unsqueeze_dim::<3>(2);
+            (out * w).sum_dim(0).reshape([n, hidden])
+        };
         let selected = match (cat_out, real_out) {
-            (Some(c), Some(r)) => weighted(c, 0) + weighted(r, widths.len()),
-            (Some(c), None) => weighted(c, 0),
-            (None, Some(r)) => weighted(r, 0),
+            (Some(c), Some(r)) => weighted_cats(c) + weighted_reals(r),
+            (Some(c), None) => weighted_cats(c),
+            (None, Some(r)) => weighted_reals(r),
             (None, None) => unreachable!("a VSN has a variable"),
         };
         (selected, weights)
