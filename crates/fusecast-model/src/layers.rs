@@ -198,7 +198,9 @@ impl Glu {
     }
 
     /// The two halves as two matmuls on halves of the weight: slicing the (small) weight
-    /// instead of the output spares the backward two output-sized zero tensors.
+    /// instead of the output spares the backward two output-sized zero tensors. The gate half
+    /// is computed negated (on the weights) so that `a * sigmoid(g) = a / (1 + exp(-g))` is an
+    /// exp, an add and a division: burn flex's `exp` is ~3x faster than its `sigmoid`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let x = dropout(&self.dropout, x);
         let w = self.fc.weight.val();
@@ -208,14 +210,14 @@ impl Glu {
                 let b = b.val();
                 (
                     Some(b.clone().narrow(1, 0, half)),
-                    Some(b.narrow(1, half, half)),
+                    Some(b.narrow(1, half, half).neg()),
                 )
             }
             None => (None, None),
         };
         let a = grouped_linear(x.clone(), w.clone().narrow(2, 0, half), ba);
-        let g = grouped_linear(x, w.narrow(2, half, half), bb);
-        a * sigmoid(g)
+        let neg_g = grouped_linear(x, w.narrow(2, half, half).neg(), bb);
+        a / (neg_g.exp() + 1.0)
     }
 }
 
