@@ -29,7 +29,7 @@ fn quickstart_writes_a_complete_run_directory() {
     let text = std::fs::read_to_string(root().join("configs/quickstart.toml")).unwrap();
     assert!(text.contains("max_epochs = 5") && text.contains("batches_per_epoch = 30"));
     let config = dir.path().join("quickstart.toml");
-    let models = "models = [\"seasonal_naive\", \"ets\", \"arima\", \"prophet_additive\"]";
+    let models = "models = [\"seasonal_naive\", \"ets\", \"prophet_additive\"]";
     assert!(text.contains(models));
     let short = text
         .replace("max_epochs = 5", "max_epochs = 1")

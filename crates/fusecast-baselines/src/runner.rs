@@ -175,7 +175,13 @@ pub fn fit_or_fall_back(spec: &ModelSpec, input: &SeriesInput) -> (FittedModel, 
                     }
                 },
             };
-            let note = format!("fallback to {name}: {}: {e}", spec.label());
+            // Most errors already name the model; say it once.
+            let e = e.to_string();
+            let note = if e.contains(spec.label()) {
+                format!("fallback to {name}: {e}")
+            } else {
+                format!("fallback to {name}: {}: {e}", spec.label())
+            };
             (FittedModel::SeasonalNaive(fallback), Some(note))
         }
     }
@@ -271,12 +277,40 @@ mod tests {
         assert_eq!(fit.describe(), "Naive");
         let note = note.unwrap();
         assert!(
-            note.starts_with("fallback to Naive: SeasonalNaive"),
+            note.starts_with("fallback to Naive: ") && note.contains("SeasonalNaive needs"),
             "{note}"
         );
         assert!(note.contains("needs at least 7"), "{note}");
         let (_, none) = fit_or_fall_back(&ModelSpec::Naive, &SeriesInput::daily(&[]));
         assert!(none.unwrap().starts_with("no forecast"));
+    }
+
+    #[test]
+    fn saved_fits_reproduce_the_forecasts_without_refitting() {
+        let y: Vec<f64> = (0..90)
+            .map(|t| 50.0 + [3.0, 9.0, 4.0, 6.0, 8.0, -4.0, -7.0][t % 7] + (t % 5) as f64)
+            .collect();
+        let p = panel(vec![y]);
+        let mut o = opts();
+        o.horizon = 14;
+        for spec in [
+            ModelSpec::SeasonalNaive,
+            ModelSpec::from_name("ets").unwrap(),
+        ] {
+            let run = run_model(&p, &spec, &[60, 75], &o, &|| {});
+            for (record, row) in run.fits.iter().zip(&run.forecast.rows) {
+                let text = serde_json::to_string(record).unwrap();
+                let back: FitRecord = serde_json::from_str(&text).unwrap();
+                let again = back.fit.forecast(o.horizon, &o.levels);
+                for (a, b) in again.mean.iter().zip(&row.mean) {
+                    assert!(
+                        (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                        "{}: {a} vs {b}",
+                        spec.label()
+                    );
+                }
+            }
+        }
     }
 
     #[test]
