@@ -59,8 +59,10 @@ impl Lstm {
             // tanh(x) = 2 sigmoid(2x) - 1: the g columns of both maps are doubled (per call, on
             // the small weights), so one sigmoid serves all four gates; both biases go into
             // the input projection, so a step's hidden map is a bare matmul.
-            let mut s = vec![1f32; 4 * hidden];
-            s[2 * hidden..3 * hidden].fill(2.0);
+            // Both maps are also negated, so that the gates are `1 / (1 + exp(z))` (flex's exp
+            // is ~3x faster than its sigmoid).
+            let mut s = vec![-1f32; 4 * hidden];
+            s[2 * hidden..3 * hidden].fill(-2.0);
             let s = Tensor::<1>::from_data(TensorData::new(s, [4 * hidden]), &device);
             let w_ih = layer.input.weight.val() * s.clone().unsqueeze_dim::<2>(0);
             let w_hh = layer.hidden.weight.val() * s.clone().unsqueeze_dim::<2>(0);
@@ -79,7 +81,7 @@ impl Lstm {
                 cs.push(c.clone());
             }
             for xp in time_steps(projected, t) {
-                let act = sigmoid(xp + h.matmul(w_hh.clone()));
+                let act = ((xp + h.matmul(w_hh.clone())).exp() + 1.0).recip();
                 let i = act.clone().narrow(1, 0, hidden);
                 let f = act.clone().narrow(1, hidden, hidden);
                 let g = act.clone().narrow(1, 2 * hidden, hidden) * 2.0 - 1.0;
