@@ -1,5 +1,6 @@
 //! Checkpoints: model, optimizer and trainer state (epoch, step, learning rate, early-stopping
-//! counters, history) after every epoch, each written to a temporary folder and renamed into
+//! counters, history, the position inside an unfinished epoch) after every epoch and, with
+//! `train.checkpoint_every_steps`, every N steps inside one; each written to a temporary folder and renamed into
 //! place, so that a kill at any moment leaves the previous checkpoint intact. With the epoch
 //! order and dropout masks derived from (seed, epoch, step), resuming from the last checkpoint
 //! replays exactly what an uninterrupted run does.
@@ -33,9 +34,15 @@ pub struct RunIdentity {
 
 impl RunIdentity {
     pub fn new(model: &TftConfig, train: &TrainConfig, data_fingerprint: &str) -> Self {
+        // How often checkpoints are written does not change what is computed: a resume may
+        // change it.
+        let train = TrainConfig {
+            checkpoint_every_steps: None,
+            ..train.clone()
+        };
         RunIdentity {
             model: serde_json::to_value(model).expect("config serializes"),
-            train: serde_json::to_value(train).expect("config serializes"),
+            train: serde_json::to_value(&train).expect("config serializes"),
             data_fingerprint: data_fingerprint.to_string(),
         }
     }
@@ -88,6 +95,26 @@ pub struct TrainerState {
     pub history: Vec<EpochMetrics>,
     /// Early stopping, the time budget or max_steps ended the run.
     pub finished: bool,
+    /// Inside an unfinished epoch (a mid-epoch checkpoint): batches done and their sums.
+    #[serde(default)]
+    pub partial: Option<PartialEpoch>,
+}
+
+/// Where a mid-epoch checkpoint stands in epoch `epoch + 1`, so the resumed epoch skips the
+/// batches already done and reports the same training loss.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PartialEpoch {
+    pub batches: usize,
+    pub loss_sum: f64,
+    pub samples: usize,
+    pub grad_norm: f64,
+    pub train_secs: f64,
+}
+
+fn read_state(dir: &Path) -> Result<TrainerState, TrainError> {
+    let path = dir.join("state.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
+    serde_json::from_str(&text).map_err(|e| io(&path, e))
 }
 
 fn io(path: &Path, e: impl std::fmt::Display) -> TrainError {
@@ -99,6 +126,19 @@ impl Checkpointing {
         self.dir.join(format!("epoch-{epoch:04}"))
     }
 
+    /// The folder of the checkpoint `state` describes: `epoch-NNNN` at the end of an epoch,
+    /// `epoch-NNNN-step-SSSSSSSS` inside epoch NNNN.
+    pub fn state_dir(&self, state: &TrainerState) -> PathBuf {
+        match &state.partial {
+            None => self.epoch_dir(state.epoch),
+            Some(_) => self.dir.join(format!(
+                "epoch-{:04}-step-{:08}",
+                state.epoch + 1,
+                state.step
+            )),
+        }
+    }
+
     /// Writes a checkpoint atomically (temp folder + rename) and prunes old ones.
     pub fn save(
         &self,
@@ -108,7 +148,13 @@ impl Checkpointing {
         best: Option<&Tft>,
     ) -> Result<(), TrainError> {
         std::fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
-        let tmp = self.dir.join(format!(".tmp-epoch-{:04}", state.epoch));
+        let target = self.state_dir(state);
+        let name = target
+            .file_name()
+            .expect("named")
+            .to_string_lossy()
+            .to_string();
+        let tmp = self.dir.join(format!(".tmp-{name}"));
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
         model
@@ -120,7 +166,6 @@ impl Checkpointing {
             .map_err(|e| io(&tmp, format!("{e:?}")))?;
         let json = serde_json::to_string_pretty(state).expect("state serializes");
         std::fs::write(tmp.join("state.json"), json).map_err(|e| io(&tmp, e))?;
-        let target = self.epoch_dir(state.epoch);
         let _ = std::fs::remove_dir_all(&target);
         std::fs::rename(&tmp, &target).map_err(|e| io(&target, e))?;
         if let Some(b) = best {
@@ -134,31 +179,36 @@ impl Checkpointing {
             let _ = std::fs::remove_dir_all(&best_dir);
             std::fs::rename(&tmp_best, &best_dir).map_err(|e| io(&best_dir, e))?;
         }
-        let mut epochs = self.epochs()?;
-        while epochs.len() > self.keep_last.max(1) {
-            let old = epochs.remove(0);
-            let _ = std::fs::remove_dir_all(self.epoch_dir(old));
+        let mut all = self.checkpoints()?;
+        while all.len() > self.keep_last.max(1) {
+            let (_, old) = all.remove(0);
+            let _ = std::fs::remove_dir_all(old);
         }
         Ok(())
     }
 
-    fn epochs(&self) -> Result<Vec<usize>, TrainError> {
+    /// Complete checkpoints, oldest first: ordered by global step, and at one step an epoch's end
+    /// (which has its validation) after the mid-epoch checkpoint of its last batch.
+    fn checkpoints(&self) -> Result<Vec<((usize, bool), PathBuf)>, TrainError> {
         let mut out = Vec::new();
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return Ok(out);
         };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().to_string();
-            if let Some(n) = name
-                .strip_prefix("epoch-")
-                .and_then(|n| n.parse::<usize>().ok())
-            {
-                if e.path().join("state.json").exists() {
-                    out.push(n);
-                }
+            let path = e.path();
+            if !name.starts_with("epoch-") || !path.join("state.json").exists() {
+                continue;
+            }
+            let key = match name.split_once("-step-") {
+                Some((_, step)) => step.parse::<usize>().ok().map(|s| (s, false)),
+                None => read_state(&path).ok().map(|st| (st.step, true)),
+            };
+            if let Some(key) = key {
+                out.push((key, path));
             }
         }
-        out.sort_unstable();
+        out.sort();
         Ok(out)
     }
 
@@ -169,13 +219,10 @@ impl Checkpointing {
         identity: &RunIdentity,
         device: &Device,
     ) -> Result<Option<(Tft, ModuleOptimizer, TrainerState, Tft)>, TrainError> {
-        let Some(epoch) = self.epochs()?.last().copied() else {
+        let Some((_, dir)) = self.checkpoints()?.pop() else {
             return Ok(None);
         };
-        let dir = self.epoch_dir(epoch);
-        let text = std::fs::read_to_string(dir.join("state.json")).map_err(|e| io(&dir, e))?;
-        let state: TrainerState =
-            serde_json::from_str(&text).map_err(|e| io(&dir.join("state.json"), e))?;
+        let state = read_state(&dir)?;
         if let Some(diff) = state.identity.difference(identity) {
             return Err(TrainError::Invalid(format!(
                 "cannot resume from {}: {diff}; start a new run (another run.name) instead",

@@ -16,7 +16,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{Checkpointing, RunIdentity, TrainerState};
+use crate::checkpoint::{Checkpointing, PartialEpoch, RunIdentity, TrainerState};
 use crate::clip::clip_global_norm;
 use crate::inputs::{tft_config, tft_input, tft_target};
 
@@ -43,6 +43,8 @@ pub struct TrainConfig {
     /// Stop when the validation loss has not improved for this many epochs.
     pub early_stopping_patience: usize,
     pub seed: u64,
+    /// Also write a checkpoint every this many steps inside an epoch (epochs always end with one).
+    pub checkpoint_every_steps: Option<usize>,
     /// Devices the global batch is split across, one model replica (and thread) each: `cpu`
     /// (burn's flex backend), `wgpu` (the default adapter) or `wgpu:N` (discrete GPU N).
     pub devices: Vec<String>,
@@ -65,6 +67,7 @@ impl Default for TrainConfig {
             min_learning_rate: 1e-5,
             early_stopping_patience: 10,
             seed: 42,
+            checkpoint_every_steps: None,
             devices: vec!["cpu".into()],
         }
     }
@@ -349,6 +352,7 @@ pub fn train(
                 since_plateau: 0,
                 history: Vec::new(),
                 finished: false,
+                partial: None,
             };
             let best = model.clone();
             (model, adam.init(), state, best)
@@ -365,10 +369,21 @@ pub fn train(
             cfg.seed.wrapping_add(epoch as u64),
         ));
         let epoch_start = Instant::now();
-        let (mut loss_sum, mut samples, mut grad_norm) = (0.0, 0usize, 0.0);
+        // A mid-epoch checkpoint: skip the batches it has done, carry their sums.
+        let done = state.partial.take().unwrap_or(PartialEpoch {
+            batches: 0,
+            loss_sum: 0.0,
+            samples: 0,
+            grad_norm: 0.0,
+            train_secs: 0.0,
+        });
+        let (mut loss_sum, mut samples, mut grad_norm) =
+            (done.loss_sum, done.samples, done.grad_norm);
+        let mut batch_index = done.batches;
         let batches = order
             .chunks(cfg.batch_size)
-            .take(cfg.batches_per_epoch.unwrap_or(usize::MAX));
+            .take(cfg.batches_per_epoch.unwrap_or(usize::MAX))
+            .skip(done.batches);
         for chunk in batches {
             if cfg.max_steps.is_some_and(|m| state.step >= m) {
                 break;
@@ -402,9 +417,23 @@ pub fn train(
             model = optim.step(step_lr, model, grads);
             loss_sum += value as f64 * ws.len() as f64;
             samples += ws.len();
+            batch_index += 1;
+            if let (Some(c), Some(every)) = (checkpoints, cfg.checkpoint_every_steps) {
+                if every > 0 && step % every == 0 {
+                    state.partial = Some(PartialEpoch {
+                        batches: batch_index,
+                        loss_sum,
+                        samples,
+                        grad_norm,
+                        train_secs: done.train_secs + epoch_start.elapsed().as_secs_f64(),
+                    });
+                    c.save(&model, &optim, &state, None)?;
+                    state.partial = None;
+                }
+            }
             on_step(step, value as f64);
         }
-        let train_secs = epoch_start.elapsed().as_secs_f64();
+        let train_secs = done.train_secs + epoch_start.elapsed().as_secs_f64();
         let eval = evaluate(
             &model.valid(),
             ds,

@@ -1,0 +1,101 @@
+//! Mid-epoch checkpoints (`train.checkpoint_every_steps`): a run interrupted inside an epoch
+//! resumes from the last step checkpoint, skips the batches already done, and ends with exactly
+//! the parameters and loss curve of an uninterrupted run. Alone in its test binary (burn's device
+//! RNG draws the initial weights).
+
+mod common;
+
+use common::*;
+
+use fusecast_train::checkpoint::Checkpointing;
+use fusecast_train::trainer::{train, TrainConfig};
+
+#[test]
+fn a_run_killed_inside_an_epoch_resumes_from_its_step_checkpoint() {
+    let p = prepared();
+    let ds = dataset(&p);
+    let cfg = TrainConfig {
+        batch_size: 32,
+        max_epochs: 3,
+        batches_per_epoch: Some(4),
+        learning_rate: 1e-2,
+        checkpoint_every_steps: Some(3),
+        ..TrainConfig::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ck = |name: &str, resume| Checkpointing {
+        dir: dir.path().join(name),
+        keep_last: 3,
+        resume,
+    };
+    let whole = train(
+        &ds,
+        &hyper(),
+        &cfg,
+        Some(&ck("whole", false)),
+        |_, _| {},
+        |_, _| {},
+    )
+    .unwrap();
+
+    // Killed at step 7 (epoch 2, third batch): the last checkpoint is step 6, inside epoch 2.
+    let killed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        train(
+            &ds,
+            &hyper(),
+            &cfg,
+            Some(&ck("cut", false)),
+            |_, _| {},
+            |step, _| {
+                if step == 7 {
+                    panic!("killed at step 7");
+                }
+            },
+        )
+    }));
+    assert!(killed.is_err());
+    let mid = dir.path().join("cut/epoch-0002-step-00000006/state.json");
+    assert!(mid.exists(), "no mid-epoch checkpoint");
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mid).unwrap()).unwrap();
+    assert_eq!(
+        (
+            state["epoch"].as_u64(),
+            state["partial"]["batches"].as_u64()
+        ),
+        (Some(1), Some(2))
+    );
+
+    // A resume may change how often checkpoints are written (it changes nothing computed).
+    let resumed_cfg = TrainConfig {
+        checkpoint_every_steps: Some(5),
+        ..cfg.clone()
+    };
+    let mut steps = Vec::new();
+    let resumed = train(
+        &ds,
+        &hyper(),
+        &resumed_cfg,
+        Some(&ck("cut", true)),
+        |_, _| {},
+        |step, _| steps.push(step),
+    )
+    .unwrap();
+    // Only the steps after the checkpoint ran again.
+    assert_eq!(steps, (7..=12).collect::<Vec<_>>());
+    assert_eq!(parameters(&resumed.model), parameters(&whole.model));
+    let curve = |h: &[fusecast_train::trainer::EpochMetrics]| {
+        h.iter()
+            .map(|m| (m.epoch, m.step, m.train_loss, m.val_loss))
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (curve(&resumed.history), curve(&whole.history));
+    assert_eq!(a.len(), 3);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!((x.0, x.1), (y.0, y.1));
+        // Epoch 1 comes back from state.json (float text to an ulp); epoch 2 carries the partial
+        // loss sum through it the same way.
+        assert!((x.2 - y.2).abs() <= 1e-12 * y.2.abs(), "{x:?} vs {y:?}");
+        assert!((x.3 - y.3).abs() <= 1e-12 * y.3.abs(), "{x:?} vs {y:?}");
+    }
+}
