@@ -25,6 +25,9 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(23, 190, 207),
 ];
 
+/// Reads one headline number off a model's scores.
+type Metric = fn(&crate::Scores) -> f64;
+
 fn ensure_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -189,7 +192,7 @@ pub fn plot_metrics(comparison: &Comparison, path: &Path) -> Result<(), EvalErro
         let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
         let panels = root.split_evenly((1, 2));
-        let metrics: [(&str, fn(&crate::Scores) -> f64); 2] = [
+        let metrics: [(&str, Metric); 2] = [
             ("MASE (lower is better)", |s| s.mase),
             ("q-Risk P50 (lower is better)", |s| s.qrisk50),
         ];

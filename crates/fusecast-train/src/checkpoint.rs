@@ -111,6 +111,9 @@ pub struct PartialEpoch {
     pub train_secs: f64,
 }
 
+/// (global step, is an epoch's end): how checkpoints sort.
+type CheckpointOrder = (usize, bool);
+
 fn read_state(dir: &Path) -> Result<TrainerState, TrainError> {
     let path = dir.join("state.json");
     let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
@@ -189,7 +192,7 @@ impl Checkpointing {
 
     /// Complete checkpoints, oldest first: ordered by global step, and at one step an epoch's end
     /// (which has its validation) after the mid-epoch checkpoint of its last batch.
-    fn checkpoints(&self) -> Result<Vec<((usize, bool), PathBuf)>, TrainError> {
+    fn checkpoints(&self) -> Result<Vec<(CheckpointOrder, PathBuf)>, TrainError> {
         let mut out = Vec::new();
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return Ok(out);

@@ -379,12 +379,11 @@ pub fn train(
         });
         let (mut loss_sum, mut samples, mut grad_norm) =
             (done.loss_sum, done.samples, done.grad_norm);
-        let mut batch_index = done.batches;
         let batches = order
             .chunks(cfg.batch_size)
             .take(cfg.batches_per_epoch.unwrap_or(usize::MAX))
             .skip(done.batches);
-        for chunk in batches {
+        for (batch_index, chunk) in (done.batches + 1..).zip(batches) {
             if cfg.max_steps.is_some_and(|m| state.step >= m) {
                 break;
             }
@@ -417,7 +416,6 @@ pub fn train(
             model = optim.step(step_lr, model, grads);
             loss_sum += value as f64 * ws.len() as f64;
             samples += ws.len();
-            batch_index += 1;
             if let (Some(c), Some(every)) = (checkpoints, cfg.checkpoint_every_steps) {
                 if every > 0 && step % every == 0 {
                     state.partial = Some(PartialEpoch {
