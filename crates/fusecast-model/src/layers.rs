@@ -149,37 +149,45 @@ pub fn resample(x: Tensor<3>, d_out: usize) -> Tensor<3> {
 /// Dropout as burn's `Dropout` (same gating: training flag, autodiff device, p > 0), with a
 /// cheaper mask: one tensor holding `0` or `1 / keep`, drawn by a SplitMix64 stream seeded from
 /// the device RNG (so `device.seed` still fixes it), one product instead of burn's Bernoulli
-/// sampler and two products.
+/// sampler and two products. Each draw is 16 bits (four per SplitMix64 output): the keep
+/// probability is `round(keep * 65536) / 65536` (within 1e-5 of `1 - p`) and the scale is its
+/// exact inverse, so the mask's mean is exactly 1.
 pub fn dropout<const D: usize>(d: &Dropout, x: Tensor<D>) -> Tensor<D> {
     if !d.training.is_enabled() || !x.device().is_autodiff() || d.prob == 0.0 {
         return x;
     }
     let device = x.device();
-    let keep = 1.0 - d.prob;
     let seed: Vec<f32> = Tensor::<1>::random([2], Distribution::Uniform(0.0, 1.0), &device)
         .into_data()
         .convert::<f32>()
         .try_into_vec::<f32>()
         .expect("f32 seed");
-    let mut state = ((seed[0].to_bits() as u64) << 32) | seed[1].to_bits() as u64;
-    let threshold = (keep * 4_294_967_296.0) as u64;
-    let scale = (1.0 / keep) as f32;
+    let seed = ((seed[0].to_bits() as u64) << 32) | seed[1].to_bits() as u64;
     let shape = x.shape();
-    let n = shape.num_elements();
-    let mut mask = Vec::with_capacity(n + 1);
-    while mask.len() < n {
-        // SplitMix64: two 32-bit draws per step.
+    let mask = dropout_mask(shape.num_elements(), 1.0 - d.prob, seed);
+    x * Tensor::<D>::from_data(TensorData::new(mask, shape), &device)
+}
+
+/// `n` values, each `1 / keep'` with probability `keep'` (keep rounded to 16 bits), else 0.
+fn dropout_mask(n: usize, keep: f64, mut state: u64) -> Vec<f32> {
+    let threshold = ((keep * 65536.0).round() as u64).clamp(1, 65536);
+    let scale = (65536.0 / threshold as f64) as f32;
+    let mut mask = vec![0f32; n];
+    for quad in mask.chunks_mut(4) {
         state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
-        for r in [z & 0xFFFF_FFFF, z >> 32] {
-            mask.push(if r < threshold { scale } else { 0.0 });
+        for (k, v) in quad.iter_mut().enumerate() {
+            *v = if (z >> (16 * k)) & 0xFFFF < threshold {
+                scale
+            } else {
+                0.0
+            };
         }
     }
-    mask.truncate(n);
-    x * Tensor::<D>::from_data(TensorData::new(mask, shape), &device)
+    mask
 }
 
 /// Gated linear unit: dropout, linear to twice the width, first half * sigmoid(second half).
@@ -353,6 +361,16 @@ mod tests {
         .try_to_vec()
         .unwrap();
         assert_eq!(down, vec![1.0, 5.0]);
+    }
+
+    #[test]
+    fn dropout_mask_keeps_the_right_share_with_mean_one() {
+        let m = dropout_mask(200_001, 0.9, 42);
+        let kept = m.iter().filter(|v| **v > 0.0).count() as f64 / m.len() as f64;
+        let mean = m.iter().map(|v| *v as f64).sum::<f64>() / m.len() as f64;
+        assert!((kept - 0.9).abs() < 0.003, "{kept}");
+        assert!((mean - 1.0).abs() < 0.004, "{mean}");
+        assert_ne!(m, dropout_mask(200_001, 0.9, 43));
     }
 
     #[test]
