@@ -16,6 +16,15 @@ pub struct Grn {
     pub resample_norm: Option<ResampleNorm>,
 }
 
+/// A static context `[B, c]` for rows laid out sample-major, `steps` rows per sample (row
+/// `b * steps + t`). Its projection is computed once per sample and broadcast over the steps:
+/// the same values as projecting a context repeated on every row, without the repetition.
+#[derive(Clone, Debug)]
+pub struct StepContext {
+    pub context: Tensor<2>,
+    pub steps: usize,
+}
+
 pub struct GrnDims {
     pub groups: usize,
     pub d_in: usize,
@@ -38,15 +47,21 @@ impl Grn {
         }
     }
 
-    /// `x: [V, N, d_in]`, `context: [1, N, c]` (shared by the groups) -> `[V, N, d_out]`.
-    pub fn forward(&self, x: Tensor<3>, context: Option<Tensor<3>>) -> Tensor<3> {
+    /// `x: [V, N, d_in]` with `N = B * steps`, optional context (shared by the groups) ->
+    /// `[V, N, d_out]`.
+    pub fn forward(&self, x: Tensor<3>, context: Option<StepContext>) -> Tensor<3> {
         let residual = match &self.resample_norm {
             Some(r) => r.forward(x.clone()),
             None => x.clone(),
         };
         let mut h = self.fc1.forward(x);
         if let (Some(proj), Some(c)) = (&self.context, context) {
-            h = h + proj.forward(c);
+            let [v, n, hidden] = h.dims();
+            let b = c.context.dims()[0];
+            let projected = proj
+                .forward(c.context.unsqueeze_dim::<3>(0))
+                .reshape([1, b, 1, hidden]);
+            h = (h.reshape([v, b, c.steps, hidden]) + projected).reshape([v, n, hidden]);
         }
         let h = self.fc2.forward(elu1(h));
         self.gate_norm.forward(h, residual)

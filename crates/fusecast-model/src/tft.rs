@@ -10,7 +10,7 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use crate::attention::InterpretableAttention;
 use crate::config::{ConfigError, TftConfig};
-use crate::grn::{Grn, GrnDims};
+use crate::grn::{Grn, GrnDims, StepContext};
 use crate::layers::{AddNorm, GateAddNorm, Glu};
 use crate::lstm::Lstm;
 use crate::vsn::{Vsn, VsnInputs};
@@ -248,10 +248,9 @@ impl Tft {
             ),
         };
         let static_3d = static_embedding.clone().unsqueeze_dim::<3>(0);
-        let expand = |ctx: Tensor<3>, len: usize| {
-            ctx.reshape([b, 1, h])
-                .expand([b, len, h])
-                .reshape([1, b * len, h])
+        let expand = |ctx: Tensor<3>, len: usize| StepContext {
+            context: ctx.reshape([b, h]),
+            steps: len,
         };
         let selection_context = self
             .static_context_variable_selection

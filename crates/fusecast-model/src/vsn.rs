@@ -5,7 +5,7 @@ use burn::module::Module;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor};
 
-use crate::grn::{Grn, GrnDims};
+use crate::grn::{Grn, GrnDims, StepContext};
 use crate::layers::ResampleNorm;
 
 #[derive(Module, Debug)]
@@ -79,7 +79,11 @@ impl Vsn {
     }
 
     /// Returns the selected embedding `[N, hidden]` and the weights `[N, n_vars]` (cats first).
-    pub fn forward(&self, inputs: VsnInputs, context: Option<Tensor<3>>) -> (Tensor<2>, Tensor<2>) {
+    pub fn forward(
+        &self,
+        inputs: VsnInputs,
+        context: Option<StepContext>,
+    ) -> (Tensor<2>, Tensor<2>) {
         let widths: Vec<usize> = inputs.categorical.iter().map(|e| e.dims()[1]).collect();
         let cats = (!inputs.categorical.is_empty()).then(|| Tensor::cat(inputs.categorical, 1));
         let cat_out = match (&self.categorical, &cats) {
