@@ -4,6 +4,7 @@
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::activation::softmax;
+use burn::tensor::module::linear;
 use burn::tensor::{Bool, Device, Tensor};
 
 use crate::layers::dropout;
@@ -49,25 +50,31 @@ impl InterpretableAttention {
         let tk = kv.dims()[1];
         let d_head = self.value.weight.val().dims()[1];
         let h = self.heads;
-        let qs = self
-            .query
-            .forward(q)
-            .reshape([b, tq, h, d_head])
-            .swap_dims(1, 2);
+        // The 1/sqrt(d_head) of the scores applied to the (small) query weights instead.
+        let scale = 1.0 / (d_head as f64).sqrt();
+        let qs = linear(
+            q,
+            self.query.weight.val() * scale,
+            self.query.bias.as_ref().map(|b| b.val() * scale),
+        )
+        .reshape([b, tq, h, d_head])
+        .swap_dims(1, 2);
         let ks = self
             .key
             .forward(kv.clone())
             .reshape([b, tk, h, d_head])
             .swap_dims(1, 2);
-        let vs = self
-            .value
-            .forward(kv)
-            .unsqueeze_dim::<4>(1)
-            .expand([b, h, tk, d_head]);
-        let scores = qs.matmul(ks.swap_dims(2, 3)) / (d_head as f64).sqrt();
+        let scores = qs.matmul(ks.swap_dims(2, 3));
         let mask = mask.unsqueeze_dim::<4>(1).expand([b, h, tq, tk]);
         let weights = softmax(scores.mask_fill(mask, MASKED), 3);
-        let heads = dropout(&self.dropout, weights.clone().matmul(vs));
+        // V is shared by the heads: all heads' weights times V in one matmul per sample.
+        let vs = self.value.forward(kv);
+        let heads = weights
+            .clone()
+            .reshape([b, h * tq, tk])
+            .matmul(vs)
+            .reshape([b, h, tq, d_head]);
+        let heads = dropout(&self.dropout, heads);
         let mean = heads.mean_dim(1).reshape([b, tq, d_head]);
         let out = dropout(&self.dropout, self.output.forward(mean));
         (out, weights.swap_dims(1, 2))
