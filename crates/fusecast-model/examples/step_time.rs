@@ -2,7 +2,7 @@
 //! backend, and its FLOP count: hidden 32, 4 heads, hidden_continuous 16, encoder 56, horizon 14,
 //! batch 128, 7 quantiles, 10 inputs (the anchor's size).
 //!
-//!     cargo run --release -p fusecast-model --example step_time [-- STEPS]
+//!     cargo build --release --workspace --examples && target/release/examples/step_time [STEPS]
 
 use std::time::Instant;
 
@@ -78,6 +78,8 @@ fn main() {
     };
     let mut optim = AdamConfig::new().init();
     let mut times = Vec::new();
+    // Forward (with the loss), backward (with the gradient collection), Adam, per step.
+    let mut split = [Vec::new(), Vec::new(), Vec::new()];
     for step in 0..steps + 2 {
         let t0 = Instant::now();
         let out = model.forward(input());
@@ -86,12 +88,20 @@ fn main() {
             Tensor::from_data(TensorData::new(target.clone(), [b, h]), &device),
             &cfg.quantiles,
         );
+        let t1 = Instant::now();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let t2 = Instant::now();
         model = optim.step(3e-3, model, grads);
         let _: f32 = model.output_layer.weight.val().sum().into_scalar();
         if step >= 2 {
             times.push(t0.elapsed().as_secs_f64());
+            split[0].push((t1 - t0).as_secs_f64());
+            split[1].push((t2 - t1).as_secs_f64());
+            split[2].push(t2.elapsed().as_secs_f64());
         }
+    }
+    for s in split.iter_mut() {
+        s.sort_by(|a, b| a.partial_cmp(b).unwrap());
     }
     times.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let median = times[times.len() / 2];
@@ -110,5 +120,11 @@ fn main() {
         median * 1e3,
         b as f64 / median,
         3.0 * fwd as f64 / median / 1e9
+    );
+    println!(
+        "median forward {:.1} ms, backward {:.1} ms, Adam {:.1} ms",
+        split[0][steps / 2] * 1e3,
+        split[1][steps / 2] * 1e3,
+        split[2][steps / 2] * 1e3
     );
 }
