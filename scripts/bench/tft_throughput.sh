@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS=${1:-2}
 OUT=scripts/bench/out/tft
-ANCHORS=../shared/anchors
+source scripts/bench/lib.sh
 PY=scripts/golden/.venv/bin/python
 mkdir -p "$OUT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/fusecast-target}"
@@ -22,37 +22,7 @@ BIN="$CARGO_TARGET_DIR/release/fusecast"
 [ -f "$OUT/panel.parquet" ] || "$PY" "$ANCHORS/make_panel.py" --out "$OUT/panel" >/dev/null
 ls "$OUT"/panel* >/dev/null
 
-cat > "$OUT/fusecast.toml" <<TOML
-[run]
-name = "tft_throughput"
-output_dir = "runs"
-[data]
-source = "table"
-paths = ["panel.csv"]
-series_column = "unique_id"
-timestamp_column = "ds"
-target_column = "y"
-frequency = "1d"
-[features]
-static = []
-[windows]
-encoder_length = 56
-horizon = 14
-validation_periods = 14
-test_periods = 0
-target_transform = "log1p"
-[model]
-hidden_size = 32
-attention_heads = 4
-hidden_continuous_size = 16
-dropout = 0.1
-[train]
-learning_rate = 0.003
-batch_size = 128
-max_epochs = 1
-batches_per_epoch = 100
-grad_clip_norm = 0.1
-TOML
+anchor_tft_config tft_throughput panel.csv 14 0 log1p 1 42 > "$OUT/fusecast.toml"
 
 echo "== PyTorch Forecasting ($THREADS threads)"
 theirs=$("$PY" "$ANCHORS/tft_bench.py" --panel "$OUT/panel.parquet" --threads "$THREADS" --mode throughput --batches 100 | tail -n 1)
