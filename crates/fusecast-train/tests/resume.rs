@@ -28,11 +28,6 @@ fn an_interrupted_run_resumes_exactly() {
         keep_last: 2,
         resume,
     };
-    let curve = |h: &[fusecast_train::trainer::EpochMetrics]| {
-        h.iter()
-            .map(|m| (m.epoch, m.step, m.train_loss, m.val_loss, m.lr))
-            .collect::<Vec<_>>()
-    };
     let whole = train(
         &ds,
         &hyper(),
@@ -44,22 +39,8 @@ fn an_interrupted_run_resumes_exactly() {
     .unwrap();
     assert_eq!(whole.history.len(), 4);
 
-    // Killed during epoch 3 (after epoch 2's checkpoint): the panic stands in for SIGKILL.
-    let killed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        train(
-            &ds,
-            &hyper(),
-            &cfg,
-            Some(&ck("cut", false)),
-            |_, _| {},
-            |step, _| {
-                if step == 10 {
-                    panic!("killed at step 10");
-                }
-            },
-        )
-    }));
-    assert!(killed.is_err());
+    // Killed during epoch 3 (after epoch 2's checkpoint).
+    train_killed_at(&ds, &cfg, &ck("cut", false), 10);
     assert!(dir.path().join("cut/epoch-0002/state.json").exists());
     assert!(!dir.path().join("cut/epoch-0003").exists());
     let resumed = train(
@@ -71,17 +52,7 @@ fn an_interrupted_run_resumes_exactly() {
         |_, _| {},
     )
     .unwrap();
-    // Epochs before the kill come back from state.json, whose float text round-trips to within
-    // an ulp; the epochs replayed after the resume and the parameters must match exactly.
-    let (a, b) = (curve(&resumed.history), curve(&whole.history));
-    assert_eq!(a.len(), b.len());
-    for (x, y) in a.iter().zip(&b) {
-        assert_eq!((x.0, x.1, x.4), (y.0, y.1, y.4));
-        assert!(
-            (x.2 - y.2).abs() <= 1e-12 * y.2.abs() && (x.3 - y.3).abs() <= 1e-12 * y.3.abs(),
-            "{x:?} vs {y:?}"
-        );
-    }
+    assert_same_curve(&resumed.history, &whole.history);
     assert_eq!(resumed.best_epoch, whole.best_epoch);
     assert_eq!(params(&resumed.model), params(&whole.model));
     // Only the last two checkpoints are kept.

@@ -73,3 +73,47 @@ pub fn parameters<M: Module>(m: &M) -> Vec<f32> {
     m.visit(&mut c);
     c.0
 }
+
+/// Trains until step `at` reports, then dies there: the panic stands in for SIGKILL (nothing after
+/// it runs, the checkpoints on disk are what a killed process leaves).
+pub fn train_killed_at(
+    ds: &WindowDataset,
+    cfg: &fusecast_train::trainer::TrainConfig,
+    ck: &fusecast_train::checkpoint::Checkpointing,
+    at: usize,
+) {
+    let killed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        fusecast_train::trainer::train(
+            ds,
+            &hyper(),
+            cfg,
+            Some(ck),
+            |_, _| {},
+            |step, _| {
+                if step == at {
+                    panic!("killed at step {at}");
+                }
+            },
+        )
+    }));
+    assert!(killed.is_err(), "the run finished before step {at}");
+}
+
+/// Same epochs, steps and learning rates; losses equal up to the ulp that epochs restored from
+/// state.json's float text may carry.
+pub fn assert_same_curve(
+    a: &[fusecast_train::trainer::EpochMetrics],
+    b: &[fusecast_train::trainer::EpochMetrics],
+) {
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(b) {
+        assert_eq!((x.epoch, x.step, x.lr), (y.epoch, y.step, y.lr));
+        for (u, v) in [(x.train_loss, y.train_loss), (x.val_loss, y.val_loss)] {
+            assert!(
+                (u - v).abs() <= 1e-12 * v.abs(),
+                "epoch {}: {u} vs {v}",
+                x.epoch
+            );
+        }
+    }
+}
