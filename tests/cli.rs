@@ -338,4 +338,40 @@ fn backtests_use_only_held_out_periods() {
     assert!(stdout.contains("SeasonalNaive"), "{stdout}");
     let report = std::fs::read_to_string(dir.path().join("runs/c/eval/report.md")).unwrap();
     assert!(report.contains("5 backtest windows"), "{report}");
+
+    // Another tool's forecasts (here SeasonalNaive's rows under another name) are scored alongside
+    // by `evaluate` (no trained model in run c: baselines and extras only).
+    let saved = std::fs::read_to_string(dir.path().join("runs/c/baselines/forecasts.csv")).unwrap();
+    let mut lines = saved.lines();
+    let mut extra = format!("{}\n", lines.next().unwrap());
+    for l in lines.filter(|l| l.contains(",SeasonalNaive,")) {
+        extra.push_str(&l.replace(",SeasonalNaive,", ",External,"));
+        extra.push('\n');
+    }
+    std::fs::write(dir.path().join("extra.csv"), extra).unwrap();
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{text}extra_forecasts = [\"extra.csv\"]\n"),
+    )
+    .unwrap();
+    let (ok, stdout, stderr) = fusecast(dir.path(), &["evaluate", cfg, "--name", "c"]);
+    assert!(ok, "{stderr}");
+    let comparison =
+        std::fs::read_to_string(dir.path().join("runs/c/eval/comparison.csv")).unwrap();
+    let row = |model: &str| {
+        comparison
+            .lines()
+            .find(|l| l.starts_with(&format!("{model},")))
+            .unwrap_or_else(|| panic!("{model} missing from {comparison}\n{stdout}"))
+            .split_once(',')
+            .unwrap()
+            .1
+            .rsplit_once(',')
+            .unwrap()
+            .0
+            .to_string()
+    };
+    // Same forecasts, same scores (the last column, series won, differs: ties go to the first).
+    assert_eq!(row("External"), row("SeasonalNaive"));
 }
