@@ -105,7 +105,7 @@ pub fn run_baselines(
         levels,
         fit_budget: (c.baselines.fit_budget_s > 0.0)
             .then(|| Duration::from_secs_f64(c.baselines.fit_budget_s)),
-        non_negative: panel.target.iter().all(|&v| v >= 0.0),
+        non_negative: panel.is_non_negative(),
         period,
         seasonal_periods,
         holidays,
@@ -162,7 +162,7 @@ pub fn run_baselines(
         out_dir.join("timing.json"),
         serde_json::to_string_pretty(&timing)?,
     )?;
-    write_forecasts(panel, &forecasts, &out_dir.join("forecasts.csv"))?;
+    Forecast::write_csv_all(panel, &forecasts, &out_dir.join("forecasts.csv"))?;
     Ok(forecasts)
 }
 
@@ -176,33 +176,6 @@ fn save_fits(path: &Path, run: &ModelRun) -> Result<()> {
     }
     out.flush()
         .with_context(|| format!("writing {}", path.display()))
-}
-
-/// All tables into one CSV (the format `Forecast::read_csv` reads back).
-fn write_forecasts(panel: &Panel, forecasts: &[Forecast], path: &Path) -> Result<()> {
-    let mut text = String::new();
-    for (i, f) in forecasts.iter().enumerate() {
-        let tmp = path.with_extension(format!("part{i}"));
-        f.write_csv(panel, &tmp)?;
-        let part = std::fs::read_to_string(&tmp)?;
-        std::fs::remove_file(&tmp)?;
-        let mut lines = part.lines();
-        let header = lines.next().unwrap_or_default();
-        if text.is_empty() {
-            text.push_str(header);
-            text.push('\n');
-        } else if !text.starts_with(header) {
-            bail!(
-                "{}: quantile levels differ from the first model's; write it to its own file",
-                f.model
-            );
-        }
-        for l in lines {
-            text.push_str(l);
-            text.push('\n');
-        }
-    }
-    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
 /// The run's best model (`best/model.bpk`).
@@ -228,16 +201,8 @@ pub fn tft_forecasts(
 ) -> Result<Forecast> {
     let mut f =
         fusecast_train::predict::forecast_at(model, dataset, cutoffs, batch_size, &Device::flex())?;
-    if dataset.panel.target.iter().all(|&v| v >= 0.0) {
-        for row in &mut f.rows {
-            for v in row
-                .mean
-                .iter_mut()
-                .chain(row.quantiles.iter_mut().flatten())
-            {
-                *v = v.max(0.0);
-            }
-        }
+    if dataset.panel.is_non_negative() {
+        f.clamp_below(0.0);
     }
     let out = dir.join("tft");
     std::fs::create_dir_all(&out)?;

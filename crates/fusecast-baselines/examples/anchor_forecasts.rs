@@ -11,8 +11,9 @@ use std::time::Instant;
 
 use fusecast_baselines::runner::fit_or_fall_back;
 use fusecast_baselines::{Fitted, ModelSpec, SeriesInput};
-use fusecast_data::calendar::us_federal_holidays;
+use fusecast_data::config::FeaturesConfig;
 use fusecast_data::files::DataFile;
+use fusecast_data::prepare::holiday_calendar;
 use fusecast_data::table::{read_table, FillMissing, TableOptions};
 use fusecast_data::time::{date_seconds, format_timestamp};
 use fusecast_data::Frequency;
@@ -61,22 +62,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     let len = panel.len();
     let train_len = len - horizon;
-    let first_year = panel
-        .grid
-        .first_day()
-        .format("%Y")
-        .to_string()
-        .parse::<i32>()?;
-    let last_year = panel
-        .grid
-        .last_day()
-        .format("%Y")
-        .to_string()
-        .parse::<i32>()?
-        + 1;
-    let holidays: Vec<i64> = (first_year..=last_year)
-        .flat_map(us_federal_holidays)
-        .map(|(d, _)| date_seconds(d))
+    // The holidays `fusecast baselines` gives its models (US federal, observed days included).
+    let holidays: Vec<i64> = holiday_calendar(&FeaturesConfig::default(), &panel.grid, 1)
+        .dates()
+        .map(date_seconds)
         .collect();
     let mut order: Vec<usize> = (0..panel.n_series()).collect();
     order.sort_by_key(|&s| panel.series[s].parse::<i64>().unwrap_or(i64::MAX));

@@ -62,19 +62,6 @@ impl Prediction {
             .position(|&l| (l - level).abs() < 1e-9)
             .map(|k| self.quantiles[k].as_slice())
     }
-
-    /// Clamps the mean and every quantile at `floor` (counts cannot be negative).
-    pub fn clamp_below(&mut self, floor: f64) {
-        for v in self
-            .mean
-            .iter_mut()
-            .chain(self.quantiles.iter_mut().flatten())
-        {
-            if *v < floor {
-                *v = floor;
-            }
-        }
-    }
 }
 
 /// Linear interpolation between order statistics (numpy's default, "type 7").

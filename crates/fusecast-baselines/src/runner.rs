@@ -91,6 +91,9 @@ pub fn run_model(
             .expect("every model forecasts the run's horizon and levels");
         fits.push(fit);
     }
+    if opts.non_negative {
+        forecast.clamp_below(0.0);
+    }
     ModelRun {
         label: spec.label().to_string(),
         forecast,
@@ -118,10 +121,7 @@ fn fit_one(
         deadline: opts.fit_budget.map(|b| started + b),
     };
     let (fit, note) = fit_or_fall_back(spec, &input);
-    let mut prediction = fit.forecast(opts.horizon, &opts.levels);
-    if opts.non_negative {
-        prediction.clamp_below(0.0);
-    }
+    let prediction = fit.forecast(opts.horizon, &opts.levels);
     let row = ForecastRow {
         series,
         cutoff,

@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use fusecast_data::csvline::quote;
 use fusecast_data::{Forecast, ForecastRow, Panel};
 
 use crate::runner::ModelRun;
@@ -20,24 +21,30 @@ pub struct Choice {
 /// Validation MAE of every model on every series; the lowest wins, ties go to the model listed
 /// first (the simpler one, in the config's usual order).
 pub fn choose(panel: &Panel, validation: &[ModelRun]) -> Vec<Choice> {
+    // One pass over each model's rows: (sum of |error|, points) per series.
+    let maes: Vec<Vec<f64>> = validation
+        .iter()
+        .map(|run| {
+            let mut sums = vec![(0.0, 0usize); panel.n_series()];
+            for row in &run.forecast.rows {
+                let y = panel.values(row.series);
+                let (sum, n) = &mut sums[row.series];
+                for (i, f) in row.mean.iter().enumerate() {
+                    *sum += (y[row.cutoff + 1 + i] - f).abs();
+                    *n += 1;
+                }
+            }
+            sums.into_iter()
+                .map(|(sum, n)| if n > 0 { sum / n as f64 } else { f64::NAN })
+                .collect()
+        })
+        .collect();
     (0..panel.n_series())
         .map(|s| {
-            let y = panel.values(s);
             let scores: Vec<(String, f64)> = validation
                 .iter()
-                .map(|run| {
-                    let (mut sum, mut n) = (0.0, 0usize);
-                    for row in run.forecast.rows.iter().filter(|r| r.series == s) {
-                        for (i, f) in row.mean.iter().enumerate() {
-                            sum += (y[row.cutoff + 1 + i] - f).abs();
-                            n += 1;
-                        }
-                    }
-                    (
-                        run.label.clone(),
-                        if n > 0 { sum / n as f64 } else { f64::NAN },
-                    )
-                })
+                .zip(&maes)
+                .map(|(run, mae)| (run.label.clone(), mae[s]))
                 .collect();
             let chosen = scores
                 .iter()
@@ -62,12 +69,15 @@ pub fn choose(panel: &Panel, validation: &[ModelRun]) -> Vec<Choice> {
 pub fn selected_forecast(choices: &[Choice], runs: &[ModelRun]) -> Option<Forecast> {
     let first = runs.first()?;
     let mut out = Forecast::new("Selected", first.forecast.horizon, &first.forecast.levels);
-    for c in choices {
-        let run = runs.iter().find(|r| r.label == c.chosen)?;
-        for row in run.forecast.rows.iter().filter(|r| r.series == c.series) {
+    let chosen: Vec<&str> = choices.iter().map(|c| c.chosen.as_str()).collect();
+    for run in runs {
+        for row in &run.forecast.rows {
+            if chosen.get(row.series) != Some(&run.label.as_str()) {
+                continue;
+            }
             let note = Some(match &row.note {
-                Some(n) => format!("{}; {n}", c.chosen),
-                None => c.chosen.clone(),
+                Some(n) => format!("{}; {n}", run.label),
+                None => run.label.clone(),
             });
             out.push(ForecastRow {
                 note,
@@ -85,18 +95,18 @@ pub fn write_choices(panel: &Panel, choices: &[Choice], path: &Path) -> std::io:
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     let labels: Vec<String> = choices
         .first()
-        .map(|c| c.scores.iter().map(|(l, _)| format!("{l}_mae")).collect())
+        .map(|c| {
+            c.scores
+                .iter()
+                .map(|(l, _)| quote(&format!("{l}_mae")))
+                .collect()
+        })
         .unwrap_or_default();
     writeln!(out, "series_id,chosen,{}", labels.join(","))?;
     for c in choices {
         let scores: Vec<String> = c.scores.iter().map(|(_, v)| v.to_string()).collect();
-        writeln!(
-            out,
-            "{},{},{}",
-            panel.series[c.series],
-            c.chosen,
-            scores.join(",")
-        )?;
+        let (id, chosen) = (quote(&panel.series[c.series]), quote(&c.chosen));
+        writeln!(out, "{id},{chosen},{}", scores.join(","))?;
     }
     out.flush()
 }

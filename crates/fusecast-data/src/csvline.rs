@@ -36,6 +36,15 @@ pub(crate) fn rows(text: &str) -> (Vec<String>, Vec<(usize, Vec<String>)>) {
     (header, rows)
 }
 
+/// One CSV field, quoted (RFC 4180) when it holds a comma, quote or newline.
+pub fn quote(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
 pub(crate) fn column(header: &[String], name: &str) -> Option<usize> {
     header
         .iter()
@@ -50,5 +59,13 @@ mod tests {
             super::split("1,\"EWR\",\"Newark, \"\"Airport\"\"\",\r\n"),
             vec!["1", "EWR", "Newark, \"Airport\"", ""]
         );
+    }
+
+    #[test]
+    fn quoted_fields_split_back() {
+        for s in ["JFK", "Newark, \"Airport\"", "a\nb", ""] {
+            assert_eq!(super::split(&super::quote(s)), vec![s]);
+        }
+        assert_eq!(super::quote("plain"), "plain");
     }
 }

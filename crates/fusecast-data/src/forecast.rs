@@ -71,35 +71,66 @@ impl Forecast {
             .map(|k| row.quantiles[k].as_slice())
     }
 
+    /// Clamps every mean and quantile at `floor` (counts cannot be negative).
+    pub fn clamp_below(&mut self, floor: f64) {
+        for row in &mut self.rows {
+            for v in row
+                .mean
+                .iter_mut()
+                .chain(row.quantiles.iter_mut().flatten())
+            {
+                *v = v.max(floor);
+            }
+        }
+    }
+
     /// Writes the long CSV: `series_id,cutoff,timestamp,model,mean,q<level>...,note`, one line per
     /// forecast step, timestamps as the panel's local wall clock.
     pub fn write_csv(&self, panel: &Panel, path: &Path) -> Result<()> {
+        Self::write_csv_all(panel, std::slice::from_ref(self), path)
+    }
+
+    /// Several models' tables in one CSV (what [`Forecast::read_csv`] reads back); they must share
+    /// their quantile levels, the file's columns.
+    pub fn write_csv_all(panel: &Panel, tables: &[Forecast], path: &Path) -> Result<()> {
+        let levels = tables
+            .first()
+            .map(|t| t.levels.as_slice())
+            .unwrap_or_default();
+        if let Some(t) = tables.iter().find(|t| t.levels != levels) {
+            return Err(DataError::Invalid(format!(
+                "{}: {} has quantile levels {:?}, {} has {:?}; one file holds one set of levels",
+                path.display(),
+                t.model,
+                t.levels,
+                tables[0].model,
+                levels
+            )));
+        }
         let io = |source| DataError::Io {
             path: path.to_path_buf(),
             source,
         };
         let mut out = BufWriter::new(std::fs::File::create(path).map_err(io)?);
         let mut header = String::from("series_id,cutoff,timestamp,model,mean");
-        for l in &self.levels {
+        for l in levels {
             header.push_str(&format!(",q{l}"));
         }
         writeln!(out, "{header},note").map_err(io)?;
-        for row in &self.rows {
-            let cutoff = format_timestamp(panel.grid.timestamp(row.cutoff));
-            for i in 0..self.horizon {
-                let ts = format_timestamp(panel.grid.timestamp(row.cutoff + 1 + i));
-                write!(
-                    out,
-                    "{},{cutoff},{ts},{},{}",
-                    csv_field(&panel.series[row.series]),
-                    csv_field(&self.model),
-                    row.mean[i]
-                )
-                .map_err(io)?;
-                for q in &row.quantiles {
-                    write!(out, ",{}", q[i]).map_err(io)?;
+        for table in tables {
+            let model = csvline::quote(&table.model);
+            for row in &table.rows {
+                let series = csvline::quote(&panel.series[row.series]);
+                let note = csvline::quote(row.note.as_deref().unwrap_or(""));
+                let cutoff = format_timestamp(panel.grid.timestamp(row.cutoff));
+                for i in 0..table.horizon {
+                    let ts = format_timestamp(panel.grid.timestamp(row.cutoff + 1 + i));
+                    write!(out, "{series},{cutoff},{ts},{model},{}", row.mean[i]).map_err(io)?;
+                    for q in &row.quantiles {
+                        write!(out, ",{}", q[i]).map_err(io)?;
+                    }
+                    writeln!(out, ",{note}").map_err(io)?;
                 }
-                writeln!(out, ",{}", csv_field(row.note.as_deref().unwrap_or(""))).map_err(io)?;
             }
         }
         out.flush().map_err(io)
@@ -252,14 +283,6 @@ impl Forecast {
     }
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,6 +325,25 @@ mod tests {
         ));
         let back = Forecast::read_csv(&p, &path).unwrap();
         assert_eq!(back, vec![table()]);
+
+        let mut other = table();
+        other.model = "Naive, \"plain\"".into();
+        other.clamp_below(2.0);
+        assert_eq!(other.rows[0].quantiles[0], vec![2.0, 2.0]);
+        assert_eq!(other.rows[2].mean, vec![6.5, 2.25]);
+        Forecast::write_csv_all(&p, &[table(), other.clone()], &path).unwrap();
+        assert_eq!(
+            Forecast::read_csv(&p, &path).unwrap(),
+            vec![table(), other.clone()]
+        );
+        other.levels = vec![0.5, 0.9];
+        let e = Forecast::write_csv_all(&p, &[table(), other], &path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("quantile levels") && e.contains("AutoETS"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 pub mod calendar;
 pub mod cluster;
 pub mod config;
-mod csvline;
+pub mod csvline;
 mod dense;
 pub mod error;
 pub mod files;

@@ -103,6 +103,11 @@ impl Panel {
         self.series.is_empty() || self.grid.len == 0
     }
 
+    /// Whether every target value is >= 0 (counts): forecasts are then clamped at 0.
+    pub fn is_non_negative(&self) -> bool {
+        self.target.iter().all(|&v| v >= 0.0)
+    }
+
     pub fn values(&self, series: usize) -> &[f64] {
         &self.target[series * self.grid.len..(series + 1) * self.grid.len]
     }

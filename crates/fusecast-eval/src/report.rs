@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use fusecast_data::csvline::quote;
 use fusecast_data::time::format_timestamp;
 use fusecast_data::{Forecast, Panel};
 
@@ -68,14 +69,6 @@ fn write(path: &Path, text: &str) -> Result<(), EvalError> {
     })
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 /// Writes `report.md`, `comparison.csv`, `per_cluster.csv`, `per_series.csv`, `winners.csv` and
 /// the plots (`plots/metrics.png`, `plots/series_<id>.png` for `plot_series`) into `dir`; returns
 /// the files written.
@@ -106,7 +99,7 @@ pub fn write_report(
         let _ = writeln!(
             csv,
             "{},{},{},{w}",
-            csv_field(&m.model),
+            quote(&m.model),
             score_values(&m.overall).join(","),
             m.fallbacks
         );
@@ -123,8 +116,8 @@ pub fn write_report(
                 let _ = writeln!(
                     csv,
                     "{},{},{}",
-                    csv_field(&m.model),
-                    csv_field(name),
+                    quote(&m.model),
+                    quote(name),
                     score_values(s).join(",")
                 );
             }
@@ -150,9 +143,9 @@ pub fn write_report(
             let _ = write!(
                 csv,
                 "{},{},{},{},{},{},{},{},{}",
-                csv_field(&m.model),
-                csv_field(&panel.series[s.series]),
-                csv_field(&cluster_of(s.series)),
+                quote(&m.model),
+                quote(&panel.series[s.series]),
+                quote(&cluster_of(s.series)),
                 s.points,
                 s.missing,
                 fmt(s.mae),
@@ -177,16 +170,16 @@ pub fn write_report(
     written.push(path);
     let mut csv = String::from("series_id,cluster,winner");
     for m in &c.models {
-        let _ = write!(csv, ",{}_mase", csv_field(&m.model));
+        let _ = write!(csv, ",{}_mase", quote(&m.model));
     }
     csv.push('\n');
     for (s, w) in c.winners.iter().enumerate() {
         let _ = write!(
             csv,
             "{},{},{}",
-            csv_field(&panel.series[s]),
-            csv_field(&cluster_of(s)),
-            csv_field(w)
+            quote(&panel.series[s]),
+            quote(&cluster_of(s)),
+            quote(w)
         );
         for m in &c.models {
             let _ = write!(csv, ",{}", fmt(m.per_series[s].mase));
