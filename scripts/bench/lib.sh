@@ -19,8 +19,12 @@ anchor_panels() {
 
 # A fusecast config for an anchor panel with the anchor's TFT size (hidden 32, 4 heads,
 # hidden_continuous 16, encoder 56, horizon 14, batch 128, lr 3e-3, clip 0.1):
-#   anchor_tft_config NAME PANEL_CSV VALIDATION TEST TRANSFORM EPOCHS SEED
+#   anchor_tft_config NAME PANEL_CSV VALIDATION TEST TRANSFORM EPOCHS SEED [REPLICAS]
+# REPLICAS (default 1) CPU replicas train data-parallel, one thread each: how fusecast uses N
+# threads, where PyTorch uses N intra-op threads.
 anchor_tft_config() {
+  local devices
+  devices=$(printf '"cpu", %.0s' $(seq "${8:-1}"))
   cat <<TOML
 [run]
 name = "$1"
@@ -53,5 +57,6 @@ max_epochs = $6
 batches_per_epoch = 100
 grad_clip_norm = 0.1
 seed = $7
+devices = [${devices%, }]
 TOML
 }

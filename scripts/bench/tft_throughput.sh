@@ -22,12 +22,12 @@ BIN="$CARGO_TARGET_DIR/release/fusecast"
 [ -f "$OUT/panel.parquet" ] || "$PY" "$ANCHORS/make_panel.py" --out "$OUT/panel" >/dev/null
 ls "$OUT"/panel* >/dev/null
 
-anchor_tft_config tft_throughput panel.csv 14 0 log1p 1 42 > "$OUT/fusecast.toml"
+anchor_tft_config tft_throughput panel.csv 14 0 log1p 1 42 "$THREADS" > "$OUT/fusecast.toml"
 
 echo "== PyTorch Forecasting ($THREADS threads)"
 theirs=$("$PY" "$ANCHORS/tft_bench.py" --panel "$OUT/panel.parquet" --threads "$THREADS" --mode throughput --batches 100 | tail -n 1)
 echo "$theirs"
-echo "== fusecast (RAYON_NUM_THREADS=$THREADS)"
+echo "== fusecast ($THREADS CPU replicas, one thread each)"
 ( cd "$OUT" && RAYON_NUM_THREADS=$THREADS /usr/bin/time -f 'peak RSS %M KB' "$BIN" --quiet run fusecast.toml ) 2>"$OUT/time.txt" | tail -n 2
 ours=$(tail -n 1 "$OUT/runs/tft_throughput/metrics.jsonl")
 echo "$ours"

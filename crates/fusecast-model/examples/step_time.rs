@@ -107,8 +107,13 @@ fn main() {
     let median = times[times.len() / 2];
     let fwd = forward_flops(&cfg, b, e, h);
     println!(
-        "reference TFT: {} parameters",
-        fusecast_model::burn::module::Module::num_params(&model)
+        "reference TFT: {} parameters, {} kernels (FUSECAST_KERNELS=composed for the other)",
+        fusecast_model::burn::module::Module::num_params(&model),
+        if fusecast_model::kernels::fused_on(&device) {
+            "fused"
+        } else {
+            "composed"
+        }
     );
     println!(
         "forward FLOPs per batch: {:.1} M; training step ~3x = {:.1} M",

@@ -9,6 +9,8 @@ use burn::tensor::activation::sigmoid;
 use burn::tensor::module::linear;
 use burn::tensor::{Device, Distribution, Tensor, TensorData};
 
+use crate::kernels;
+
 /// V linear maps `d_in -> d_out`: weight `[V, d_in, d_out]`, bias `[V, d_out]`.
 #[derive(Module, Debug)]
 pub struct GroupedLinear {
@@ -69,6 +71,9 @@ pub fn grouped_linear(x: Tensor<3>, weight: Tensor<3>, bias: Option<Tensor<2>>) 
 
 /// ELU with alpha 1 (burn's `elu` without its `* alpha`, one autodiff node fewer; same values).
 pub fn elu1<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    if kernels::fused_on(&x.device()) {
+        return kernels::elu(x);
+    }
     let mask = x.clone().lower_equal_scalar(0);
     let negative = x.clone().exp().sub_scalar(1);
     x.mask_where(mask, negative)
@@ -99,6 +104,9 @@ impl GroupedLayerNorm {
 
     /// Normalizes over the last axis; `group_axis` (0 or 1) holds the V groups.
     pub fn forward_along(&self, x: Tensor<3>, group_axis: usize) -> Tensor<3> {
+        if kernels::fused_on(&x.device()) {
+            return kernels::layer_norm(x, self.gamma.val(), self.beta.val(), group_axis);
+        }
         let mean = x.clone().mean_dim(2);
         let centered = x - mean;
         let var = centered.clone().square().mean_dim(2);
@@ -210,6 +218,12 @@ impl Glu {
     /// is computed negated (on the weights) so that `a * sigmoid(g) = a / (1 + exp(-g))` is an
     /// exp, an add and a division: burn flex's `exp` is ~3x faster than its `sigmoid`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let (a, neg_g) = self.halves(x);
+        a / (neg_g.exp() + 1.0)
+    }
+
+    /// The value half and the negated gate half, before the gate is applied.
+    pub fn halves(&self, x: Tensor<3>) -> (Tensor<3>, Tensor<3>) {
         let x = dropout(&self.dropout, x);
         let w = self.fc.weight.val();
         let half = w.dims()[2] / 2;
@@ -225,7 +239,7 @@ impl Glu {
         };
         let a = grouped_linear(x.clone(), w.clone().narrow(2, 0, half), ba);
         let neg_g = grouped_linear(x, w.narrow(2, half, half).neg(), bb);
-        a / (neg_g.exp() + 1.0)
+        (a, neg_g)
     }
 }
 
@@ -246,12 +260,32 @@ impl AddNorm {
     }
 
     pub fn forward(&self, x: Tensor<3>, skip: Tensor<3>) -> Tensor<3> {
-        let d = x.dims()[2];
-        let mut skip = resample(skip, d);
-        if let Some(mask) = &self.mask {
-            skip = skip * (sigmoid(mask.val()) * 2.0).unsqueeze_dim::<3>(1);
-        }
+        let skip = self.skip(skip, x.dims()[2]);
         self.norm.forward(x + skip)
+    }
+
+    /// `LayerNorm(a * sigmoid(-neg_g) + skip)`: a GLU's halves (see [`Glu::halves`]) gated,
+    /// added and normed, one fused operation on the CPU.
+    pub fn forward_gated(&self, a: Tensor<3>, neg_g: Tensor<3>, skip: Tensor<3>) -> Tensor<3> {
+        let skip = self.skip(skip, a.dims()[2]);
+        if kernels::fused_on(&a.device()) {
+            return kernels::gate_add_norm(
+                a,
+                neg_g,
+                skip,
+                self.norm.gamma.val(),
+                self.norm.beta.val(),
+            );
+        }
+        self.norm.forward(a / (neg_g.exp() + 1.0) + skip)
+    }
+
+    fn skip(&self, skip: Tensor<3>, d: usize) -> Tensor<3> {
+        let skip = resample(skip, d);
+        match &self.mask {
+            Some(mask) => skip * (sigmoid(mask.val()) * 2.0).unsqueeze_dim::<3>(1),
+            None => skip,
+        }
     }
 }
 
@@ -336,7 +370,8 @@ impl GateAddNorm {
     }
 
     pub fn forward(&self, x: Tensor<3>, skip: Tensor<3>) -> Tensor<3> {
-        self.add_norm.forward(self.glu.forward(x), skip)
+        let (a, neg_g) = self.glu.halves(x);
+        self.add_norm.forward_gated(a, neg_g, skip)
     }
 }
 

@@ -6,6 +6,7 @@ pub mod config;
 pub mod flops;
 pub mod grn;
 pub mod interpret;
+pub mod kernels;
 pub mod layers;
 pub mod loss;
 pub mod lstm;

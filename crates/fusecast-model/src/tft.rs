@@ -292,9 +292,9 @@ impl Tft {
                 .forward(decoder_embedding.clone(), final_state, None);
 
         let gate = |out: Tensor<3>, skip: Tensor<3>, len: usize| {
-            let g = self.post_lstm_gate.forward(out.reshape([1, b * len, h]));
+            let (a, neg_g) = self.post_lstm_gate.halves(out.reshape([1, b * len, h]));
             self.post_lstm_add_norm
-                .forward(g, skip.reshape([1, b * len, h]))
+                .forward_gated(a, neg_g, skip.reshape([1, b * len, h]))
                 .reshape([b, len, h])
         };
         let lstm_encoder = gate(encoder_out, encoder_embedding, e);

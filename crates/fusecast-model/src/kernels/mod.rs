@@ -1,0 +1,465 @@
+//! Fused CPU kernels for the TFT's hottest pieces: the LSTM recurrence, GateAddNorm, LayerNorm
+//! and ELU, each one operation with a hand-written backward, on burn's flex backend (a burn
+//! backend extension). A training step on flex is mostly per-op overhead over many small
+//! element-wise ops; these replace ~20 recorded ops per LSTM step and 10-15 per norm with one.
+//!
+//! Other backends (wgpu, ...) take the composed tensor code, which also serves as the reference
+//! the fused kernels are tested against. `FUSECAST_KERNELS=composed` switches the fused kernels
+//! off for a whole process (to compare speed); [`with_composed`] does so for one thread.
+
+pub mod fast_math;
+mod host;
+pub mod lstm_cell;
+pub mod norm;
+
+use std::cell::Cell;
+use std::sync::{Arc, OnceLock};
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{backend_extension, Autodiff, Backend, Dispatch, Flex};
+use burn::tensor::{Device, Tensor};
+
+use host::HostTensor;
+use lstm_cell::Dims;
+use norm::Groups;
+
+#[backend_extension(Flex, Autodiff)]
+pub trait TftKernels: Backend {
+    /// `xp [T, B, 4H]`, `w [H, 4H]`, `h0, c0 [B, H]` -> `[2, T, B, H]` (see [`lstm_cell`]).
+    fn fused_lstm(
+        xp: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        h0: FloatTensor<Self>,
+        c0: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+
+    /// `LayerNorm(a * sigmoid(-ng) + skip)` over the last axis of `[V, N, d]`, `gamma`/`beta`
+    /// `[V, d]` per group of axis 0.
+    fn fused_gate_add_norm(
+        a: FloatTensor<Self>,
+        ng: FloatTensor<Self>,
+        skip: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+
+    /// LayerNorm over the last axis of `[A, B, d]`, groups (rows of `gamma`/`beta`) along axis
+    /// `group_axis` (0 or 1).
+    fn fused_layer_norm(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        group_axis: usize,
+    ) -> FloatTensor<Self>;
+
+    /// ELU with alpha 1.
+    fn fused_elu(x: FloatTensor<Self>) -> FloatTensor<Self>;
+}
+
+thread_local! {
+    static COMPOSED_HERE: Cell<bool> = const { Cell::new(false) };
+}
+
+fn composed_everywhere() -> bool {
+    static COMPOSED: OnceLock<bool> = OnceLock::new();
+    *COMPOSED.get_or_init(|| {
+        std::env::var("FUSECAST_KERNELS").is_ok_and(|v| v.eq_ignore_ascii_case("composed"))
+    })
+}
+
+/// Runs `f` with the fused kernels off on this thread (the composed reference instead).
+pub fn with_composed<T>(f: impl FnOnce() -> T) -> T {
+    let before = COMPOSED_HERE.with(|c| c.replace(true));
+    let out = f();
+    COMPOSED_HERE.with(|c| c.set(before));
+    out
+}
+
+/// Whether tensors on `device` take the fused kernels.
+pub fn fused_on(device: &Device) -> bool {
+    !composed_everywhere() && !COMPOSED_HERE.with(|c| c.get()) && *device == Device::flex()
+}
+
+/// See [`TftKernels::fused_lstm`]; the caller checks [`fused_on`].
+pub fn lstm(xp: Tensor<3>, w: Tensor<2>, h0: Tensor<2>, c0: Tensor<2>) -> Tensor<4> {
+    Tensor::from_dispatch(<Dispatch as TftKernels>::fused_lstm(
+        xp.into_dispatch(),
+        w.into_dispatch(),
+        h0.into_dispatch(),
+        c0.into_dispatch(),
+    ))
+}
+
+/// See [`TftKernels::fused_gate_add_norm`]; the caller checks [`fused_on`].
+pub fn gate_add_norm(
+    a: Tensor<3>,
+    ng: Tensor<3>,
+    skip: Tensor<3>,
+    gamma: Tensor<2>,
+    beta: Tensor<2>,
+) -> Tensor<3> {
+    Tensor::from_dispatch(<Dispatch as TftKernels>::fused_gate_add_norm(
+        a.into_dispatch(),
+        ng.into_dispatch(),
+        skip.into_dispatch(),
+        gamma.into_dispatch(),
+        beta.into_dispatch(),
+    ))
+}
+
+/// See [`TftKernels::fused_layer_norm`]; the caller checks [`fused_on`].
+pub fn layer_norm(x: Tensor<3>, gamma: Tensor<2>, beta: Tensor<2>, group_axis: usize) -> Tensor<3> {
+    Tensor::from_dispatch(<Dispatch as TftKernels>::fused_layer_norm(
+        x.into_dispatch(),
+        gamma.into_dispatch(),
+        beta.into_dispatch(),
+        group_axis,
+    ))
+}
+
+/// See [`TftKernels::fused_elu`]; the caller checks [`fused_on`].
+pub fn elu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    Tensor::from_dispatch(<Dispatch as TftKernels>::fused_elu(x.into_dispatch()))
+}
+
+fn lstm_dims(xp: &HostTensor) -> Dims {
+    let d = xp.dims();
+    assert!(
+        d.len() == 3 && d[2] % 4 == 0 && d[0] > 0,
+        "fused LSTM: xp must be [T > 0, B, 4H], got {d:?}"
+    );
+    Dims {
+        t: d[0],
+        b: d[1],
+        h: d[2] / 4,
+    }
+}
+
+fn groups_of(x: &HostTensor, group_axis: usize) -> (usize, Groups) {
+    let d = x.dims();
+    assert!(
+        d.len() == 3 && group_axis < 2,
+        "fused norm: x must be [A, B, d] with groups on axis 0 or 1, got {d:?} / {group_axis}"
+    );
+    (
+        d[2],
+        Groups {
+            b: d[1],
+            axis: group_axis,
+        },
+    )
+}
+
+fn gate_add(a: &HostTensor, ng: &HostTensor, skip: &HostTensor) -> (Vec<f32>, Vec<f32>) {
+    let n = a.data().len();
+    assert!(
+        ng.data().len() == n && skip.data().len() == n,
+        "fused gate-add-norm: a, ng and skip differ in size ({:?}, {:?}, {:?})",
+        a.dims(),
+        ng.dims(),
+        skip.dims()
+    );
+    let mut s = vec![0f32; n];
+    let mut u = vec![0f32; n];
+    norm::gate_add(a.data(), ng.data(), skip.data(), &mut s, &mut u);
+    (s, u)
+}
+
+fn elu_forward(x: &HostTensor) -> HostTensor {
+    let mut y = vec![0f32; x.data().len()];
+    norm::elu(x.data(), &mut y);
+    HostTensor::new(y, x.dims())
+}
+
+impl TftKernels for Flex {
+    fn fused_lstm(
+        xp: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        h0: FloatTensor<Self>,
+        c0: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let xp = HostTensor::from_flex(xp);
+        let d = lstm_dims(&xp);
+        let (h0, c0) = (HostTensor::from_flex(h0), HostTensor::from_flex(c0));
+        let saved = lstm_cell::forward(
+            xp.data(),
+            &HostTensor::from_flex(w),
+            h0.data(),
+            c0.data(),
+            &d,
+        );
+        HostTensor::new(saved.out, [2, d.t, d.b, d.h]).into_flex()
+    }
+
+    fn fused_gate_add_norm(
+        a: FloatTensor<Self>,
+        ng: FloatTensor<Self>,
+        skip: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let a = HostTensor::from_flex(a);
+        let (d, groups) = groups_of(&a, 0);
+        let (_, u) = gate_add(&a, &HostTensor::from_flex(ng), &HostTensor::from_flex(skip));
+        let (gamma, beta) = (HostTensor::from_flex(gamma), HostTensor::from_flex(beta));
+        let (y, _) = norm::layer_norm(&u, gamma.data(), beta.data(), d, groups);
+        HostTensor::new(y, a.dims()).into_flex()
+    }
+
+    fn fused_layer_norm(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        group_axis: usize,
+    ) -> FloatTensor<Self> {
+        let x = HostTensor::from_flex(x);
+        let (d, groups) = groups_of(&x, group_axis);
+        let (gamma, beta) = (HostTensor::from_flex(gamma), HostTensor::from_flex(beta));
+        let (y, _) = norm::layer_norm(x.data(), gamma.data(), beta.data(), d, groups);
+        HostTensor::new(y, x.dims()).into_flex()
+    }
+
+    fn fused_elu(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        elu_forward(&HostTensor::from_flex(x)).into_flex()
+    }
+}
+
+/// Registers `$value` (a [`HostTensor`], evaluated only then) as the gradient of `$parent` when
+/// that input needs one.
+macro_rules! register {
+    ($grads:expr, $parent:expr, $value:expr) => {
+        if let Some(node) = $parent {
+            $grads.register::<Flex>(node.id, $value.into_flex());
+        }
+    };
+}
+
+#[derive(Debug)]
+struct LstmBackward;
+
+#[derive(Clone, Debug)]
+struct LstmState {
+    gates: Arc<Vec<f32>>,
+    out: HostTensor,
+    w: HostTensor,
+    h0: HostTensor,
+    c0: HostTensor,
+    dims: Dims,
+}
+
+impl Backward<Flex, 4> for LstmBackward {
+    type State = LstmState;
+
+    fn backward(self, ops: Ops<LstmState, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = HostTensor::from_flex(grads.consume::<Flex>(&ops.node));
+        let s = ops.state;
+        let d = s.dims;
+        let g = lstm_cell::backward(
+            grad.data(),
+            &s.gates,
+            s.out.data(),
+            &s.w,
+            s.h0.data(),
+            s.c0.data(),
+            &d,
+        );
+        let [xp, w, h0, c0] = &ops.parents;
+        register!(grads, xp, HostTensor::new(g.xp, [d.t, d.b, 4 * d.h]));
+        register!(grads, w, HostTensor::new(g.w, [d.h, 4 * d.h]));
+        register!(grads, h0, HostTensor::new(g.h0, [d.b, d.h]));
+        register!(grads, c0, HostTensor::new(g.c0, [d.b, d.h]));
+    }
+}
+
+#[derive(Debug)]
+struct GateAddNormBackward;
+
+#[derive(Clone, Debug)]
+struct NormState {
+    saved: Arc<norm::NormSaved>,
+    gamma: HostTensor,
+    groups: Groups,
+    dims: Vec<usize>,
+    /// The gate's first half and its sigmoid, for GateAddNorm.
+    gate: Option<(HostTensor, Arc<Vec<f32>>)>,
+}
+
+impl NormState {
+    /// `(du, dgamma, dbeta)`.
+    fn backward(&self, dy: &HostTensor) -> (Vec<f32>, HostTensor, HostTensor) {
+        let (du, dg, db) =
+            norm::layer_norm_backward(dy.data(), &self.saved, self.gamma.data(), self.groups);
+        let gd = self.gamma.dims();
+        (du, HostTensor::new(dg, gd.clone()), HostTensor::new(db, gd))
+    }
+}
+
+impl Backward<Flex, 5> for GateAddNormBackward {
+    type State = NormState;
+
+    fn backward(self, ops: Ops<NormState, 5>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = HostTensor::from_flex(grads.consume::<Flex>(&ops.node));
+        let s = ops.state;
+        let (du, dgamma, dbeta) = s.backward(&dy);
+        let (a, sig) = s.gate.as_ref().expect("gate-add-norm keeps its gate");
+        let mut da = vec![0f32; du.len()];
+        let mut dng = vec![0f32; du.len()];
+        norm::gate_add_backward(&du, a.data(), sig, &mut da, &mut dng);
+        let [pa, png, pskip, pgamma, pbeta] = &ops.parents;
+        register!(grads, pa, HostTensor::new(da, s.dims.clone()));
+        register!(grads, png, HostTensor::new(dng, s.dims.clone()));
+        register!(grads, pskip, HostTensor::new(du, s.dims.clone()));
+        register!(grads, pgamma, dgamma);
+        register!(grads, pbeta, dbeta);
+    }
+}
+
+#[derive(Debug)]
+struct LayerNormBackward;
+
+impl Backward<Flex, 3> for LayerNormBackward {
+    type State = NormState;
+
+    fn backward(self, ops: Ops<NormState, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = HostTensor::from_flex(grads.consume::<Flex>(&ops.node));
+        let s = ops.state;
+        let (du, dgamma, dbeta) = s.backward(&dy);
+        let [px, pgamma, pbeta] = &ops.parents;
+        register!(grads, px, HostTensor::new(du, s.dims.clone()));
+        register!(grads, pgamma, dgamma);
+        register!(grads, pbeta, dbeta);
+    }
+}
+
+#[derive(Debug)]
+struct EluBackward;
+
+impl Backward<Flex, 1> for EluBackward {
+    type State = HostTensor;
+
+    fn backward(self, ops: Ops<HostTensor, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = HostTensor::from_flex(grads.consume::<Flex>(&ops.node));
+        let y = ops.state;
+        let [px] = &ops.parents;
+        register!(grads, px, {
+            let mut dx = vec![0f32; dy.data().len()];
+            norm::elu_backward(dy.data(), y.data(), &mut dx);
+            HostTensor::new(dx, y.dims())
+        });
+    }
+}
+
+fn host(t: &FloatTensor<Autodiff<Flex>>) -> HostTensor {
+    HostTensor::from_flex(t.primitive().clone())
+}
+
+impl<C: CheckpointStrategy> TftKernels for Autodiff<Flex, C> {
+    fn fused_lstm(
+        xp: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        h0: FloatTensor<Self>,
+        c0: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let prep = LstmBackward
+            .prepare::<C>([xp.node(), w.node(), h0.node(), c0.node()])
+            .compute_bound()
+            .stateful();
+        let (xp, w, h0, c0) = (host(&xp), host(&w), host(&h0), host(&c0));
+        let dims = lstm_dims(&xp);
+        let saved = lstm_cell::forward(xp.data(), &w, h0.data(), c0.data(), &dims);
+        let out = HostTensor::new(saved.out, [2, dims.t, dims.b, dims.h]);
+        match prep {
+            OpsKind::Tracked(prep) => {
+                let state = LstmState {
+                    gates: Arc::new(saved.gates),
+                    out: out.clone(),
+                    w,
+                    h0,
+                    c0,
+                    dims,
+                };
+                prep.finish(state, out.into_flex())
+            }
+            OpsKind::UnTracked(prep) => prep.finish(out.into_flex()),
+        }
+    }
+
+    fn fused_gate_add_norm(
+        a: FloatTensor<Self>,
+        ng: FloatTensor<Self>,
+        skip: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let prep = GateAddNormBackward
+            .prepare::<C>([a.node(), ng.node(), skip.node(), gamma.node(), beta.node()])
+            .compute_bound()
+            .stateful();
+        let a = host(&a);
+        let (d, groups) = groups_of(&a, 0);
+        let (sig, u) = gate_add(&a, &host(&ng), &host(&skip));
+        let (gamma, beta) = (host(&gamma), host(&beta));
+        let (y, saved) = norm::layer_norm(&u, gamma.data(), beta.data(), d, groups);
+        let out = HostTensor::new(y, a.dims()).into_flex();
+        match prep {
+            OpsKind::Tracked(prep) => {
+                let dims = a.dims();
+                let state = NormState {
+                    saved: Arc::new(saved),
+                    gamma,
+                    groups,
+                    dims,
+                    gate: Some((a, Arc::new(sig))),
+                };
+                prep.finish(state, out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(out),
+        }
+    }
+
+    fn fused_layer_norm(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        group_axis: usize,
+    ) -> FloatTensor<Self> {
+        let prep = LayerNormBackward
+            .prepare::<C>([x.node(), gamma.node(), beta.node()])
+            .compute_bound()
+            .stateful();
+        let x = host(&x);
+        let (d, groups) = groups_of(&x, group_axis);
+        let (gamma, beta) = (host(&gamma), host(&beta));
+        let (y, saved) = norm::layer_norm(x.data(), gamma.data(), beta.data(), d, groups);
+        let out = HostTensor::new(y, x.dims()).into_flex();
+        match prep {
+            OpsKind::Tracked(prep) => {
+                let state = NormState {
+                    saved: Arc::new(saved),
+                    gamma,
+                    groups,
+                    dims: x.dims(),
+                    gate: None,
+                };
+                prep.finish(state, out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(out),
+        }
+    }
+
+    fn fused_elu(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        let prep = EluBackward
+            .prepare::<C>([x.node()])
+            .compute_bound()
+            .stateful();
+        let y = elu_forward(&host(&x));
+        match prep {
+            OpsKind::Tracked(prep) => prep.finish(y.clone(), y.into_flex()),
+            OpsKind::UnTracked(prep) => prep.finish(y.into_flex()),
+        }
+    }
+}
