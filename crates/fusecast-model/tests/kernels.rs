@@ -117,7 +117,7 @@ fn lstm_matches_composed_with_and_without_padding() {
     let h0 = Tensor::<2>::random([4, 6], Distribution::Normal(0.0, 0.5), &device);
     let c0 = Tensor::<2>::random([4, 6], Distribution::Normal(0.0, 0.5), &device);
     for lengths in [None, Some(vec![7, 3, 5, 1])] {
-        let result = both(&lstm, &[x.clone()], |m, xs| {
+        let result = both(&lstm, std::slice::from_ref(&x), |m, xs| {
             let state = vec![(h0.clone(), c0.clone()); 2];
             let (out, finals) = m.forward(xs[0].clone(), state, lengths.as_deref());
             // Outputs and both final states in one tensor, so all three carry gradients.

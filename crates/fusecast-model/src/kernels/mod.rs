@@ -129,7 +129,7 @@ pub fn elu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 fn lstm_dims(xp: &HostTensor) -> Dims {
     let d = xp.dims();
     assert!(
-        d.len() == 3 && d[2] % 4 == 0 && d[0] > 0,
+        d.len() == 3 && d[2].is_multiple_of(4) && d[0] > 0,
         "fused LSTM: xp must be [T > 0, B, 4H], got {d:?}"
     );
     Dims {
