@@ -227,3 +227,17 @@ fn whole_tft_matches_composed() {
     assert_eq!(result[0].0.len(), B * H * 7);
     compare(result, 5e-5, "tft");
 }
+
+/// Inference runs on the plain flex device (no autodiff): the kernels' forward-only path.
+#[test]
+fn inference_without_autodiff_matches_composed() {
+    let device = Device::flex();
+    device.seed(5);
+    let m = Tft::new(&tiny_config(0.1), &device).expect("valid config");
+    let batch = RawBatch::random(8, B, vec![6, 2, 5, 6]);
+    let predict = || values(m.forward(batch.input(&device)).prediction);
+    assert!(fused_on(&device));
+    let fused = predict();
+    let composed = with_composed(predict);
+    assert_close(&fused, &composed, 5e-5, "inference");
+}

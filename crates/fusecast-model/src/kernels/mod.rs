@@ -19,6 +19,7 @@ use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{backend_extension, Autodiff, Backend, Dispatch, Flex};
 use burn::tensor::{Device, Tensor};
@@ -154,7 +155,35 @@ fn groups_of(x: &HostTensor, group_axis: usize) -> (usize, Groups) {
     )
 }
 
-fn gate_add(a: &HostTensor, ng: &HostTensor, skip: &HostTensor) -> (Vec<f32>, Vec<f32>) {
+/// The LSTM's output and what its backward keeps.
+fn lstm_forward(
+    xp: HostTensor,
+    w: HostTensor,
+    h0: HostTensor,
+    c0: HostTensor,
+) -> (FlexTensor, LstmState) {
+    let dims = lstm_dims(&xp);
+    let saved = lstm_cell::forward(xp.data(), &w, h0.data(), c0.data(), &dims);
+    let out = HostTensor::new(saved.out, [2, dims.t, dims.b, dims.h]);
+    let state = LstmState {
+        gates: Arc::new(saved.gates),
+        out: out.clone(),
+        w,
+        h0,
+        c0,
+        dims,
+    };
+    (out.into_flex(), state)
+}
+
+/// GateAddNorm's output and what its backward keeps.
+fn gate_add_norm_forward(
+    a: HostTensor,
+    ng: &HostTensor,
+    skip: &HostTensor,
+    gamma: HostTensor,
+    beta: &HostTensor,
+) -> (FlexTensor, NormState) {
     let n = a.data().len();
     assert!(
         ng.data().len() == n && skip.data().len() == n,
@@ -163,10 +192,32 @@ fn gate_add(a: &HostTensor, ng: &HostTensor, skip: &HostTensor) -> (Vec<f32>, Ve
         ng.dims(),
         skip.dims()
     );
-    let mut s = vec![0f32; n];
+    let mut sig = vec![0f32; n];
     let mut u = vec![0f32; n];
-    norm::gate_add(a.data(), ng.data(), skip.data(), &mut s, &mut u);
-    (s, u)
+    norm::gate_add(a.data(), ng.data(), skip.data(), &mut sig, &mut u);
+    let u = HostTensor::new(u, a.dims());
+    let (out, mut state) = layer_norm_forward(&u, gamma, beta, 0);
+    state.gate = Some((a, Arc::new(sig)));
+    (out, state)
+}
+
+/// LayerNorm's output and what its backward keeps.
+fn layer_norm_forward(
+    x: &HostTensor,
+    gamma: HostTensor,
+    beta: &HostTensor,
+    group_axis: usize,
+) -> (FlexTensor, NormState) {
+    let (d, groups) = groups_of(x, group_axis);
+    let (y, saved) = norm::layer_norm(x.data(), gamma.data(), beta.data(), d, groups);
+    let state = NormState {
+        saved: Arc::new(saved),
+        gamma,
+        groups,
+        dims: x.dims(),
+        gate: None,
+    };
+    (HostTensor::new(y, x.dims()).into_flex(), state)
 }
 
 fn elu_forward(x: &HostTensor) -> HostTensor {
@@ -175,6 +226,7 @@ fn elu_forward(x: &HostTensor) -> HostTensor {
     HostTensor::new(y, x.dims())
 }
 
+/// Inference: the same forward, its saved state dropped.
 impl TftKernels for Flex {
     fn fused_lstm(
         xp: FloatTensor<Self>,
@@ -182,17 +234,8 @@ impl TftKernels for Flex {
         h0: FloatTensor<Self>,
         c0: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        let xp = HostTensor::from_flex(xp);
-        let d = lstm_dims(&xp);
-        let (h0, c0) = (HostTensor::from_flex(h0), HostTensor::from_flex(c0));
-        let saved = lstm_cell::forward(
-            xp.data(),
-            &HostTensor::from_flex(w),
-            h0.data(),
-            c0.data(),
-            &d,
-        );
-        HostTensor::new(saved.out, [2, d.t, d.b, d.h]).into_flex()
+        let f = HostTensor::from_flex;
+        lstm_forward(f(xp), f(w), f(h0), f(c0)).0
     }
 
     fn fused_gate_add_norm(
@@ -202,12 +245,8 @@ impl TftKernels for Flex {
         gamma: FloatTensor<Self>,
         beta: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
-        let a = HostTensor::from_flex(a);
-        let (d, groups) = groups_of(&a, 0);
-        let (_, u) = gate_add(&a, &HostTensor::from_flex(ng), &HostTensor::from_flex(skip));
-        let (gamma, beta) = (HostTensor::from_flex(gamma), HostTensor::from_flex(beta));
-        let (y, _) = norm::layer_norm(&u, gamma.data(), beta.data(), d, groups);
-        HostTensor::new(y, a.dims()).into_flex()
+        let f = HostTensor::from_flex;
+        gate_add_norm_forward(f(a), &f(ng), &f(skip), f(gamma), &f(beta)).0
     }
 
     fn fused_layer_norm(
@@ -216,11 +255,8 @@ impl TftKernels for Flex {
         beta: FloatTensor<Self>,
         group_axis: usize,
     ) -> FloatTensor<Self> {
-        let x = HostTensor::from_flex(x);
-        let (d, groups) = groups_of(&x, group_axis);
-        let (gamma, beta) = (HostTensor::from_flex(gamma), HostTensor::from_flex(beta));
-        let (y, _) = norm::layer_norm(x.data(), gamma.data(), beta.data(), d, groups);
-        HostTensor::new(y, x.dims()).into_flex()
+        let f = HostTensor::from_flex;
+        layer_norm_forward(&f(x), f(gamma), &f(beta), group_axis).0
     }
 
     fn fused_elu(x: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -357,6 +393,22 @@ fn host(t: &FloatTensor<Autodiff<Flex>>) -> HostTensor {
     HostTensor::from_flex(t.primitive().clone())
 }
 
+/// Records the operation with its backward state, or bare when no input needs a gradient.
+fn finish<BO, S, C, const N: usize>(
+    prep: OpsKind<BO, Flex, S, C, N>,
+    (out, state): (FlexTensor, S),
+) -> FloatTensor<Autodiff<Flex, C>>
+where
+    BO: Backward<Flex, N, State = S>,
+    S: Clone + Send + std::fmt::Debug + 'static,
+    C: CheckpointStrategy,
+{
+    match prep {
+        OpsKind::Tracked(prep) => prep.finish(state, out),
+        OpsKind::UnTracked(prep) => prep.finish(out),
+    }
+}
+
 impl<C: CheckpointStrategy> TftKernels for Autodiff<Flex, C> {
     fn fused_lstm(
         xp: FloatTensor<Self>,
@@ -368,24 +420,10 @@ impl<C: CheckpointStrategy> TftKernels for Autodiff<Flex, C> {
             .prepare::<C>([xp.node(), w.node(), h0.node(), c0.node()])
             .compute_bound()
             .stateful();
-        let (xp, w, h0, c0) = (host(&xp), host(&w), host(&h0), host(&c0));
-        let dims = lstm_dims(&xp);
-        let saved = lstm_cell::forward(xp.data(), &w, h0.data(), c0.data(), &dims);
-        let out = HostTensor::new(saved.out, [2, dims.t, dims.b, dims.h]);
-        match prep {
-            OpsKind::Tracked(prep) => {
-                let state = LstmState {
-                    gates: Arc::new(saved.gates),
-                    out: out.clone(),
-                    w,
-                    h0,
-                    c0,
-                    dims,
-                };
-                prep.finish(state, out.into_flex())
-            }
-            OpsKind::UnTracked(prep) => prep.finish(out.into_flex()),
-        }
+        finish(
+            prep,
+            lstm_forward(host(&xp), host(&w), host(&h0), host(&c0)),
+        )
     }
 
     fn fused_gate_add_norm(
@@ -399,26 +437,14 @@ impl<C: CheckpointStrategy> TftKernels for Autodiff<Flex, C> {
             .prepare::<C>([a.node(), ng.node(), skip.node(), gamma.node(), beta.node()])
             .compute_bound()
             .stateful();
-        let a = host(&a);
-        let (d, groups) = groups_of(&a, 0);
-        let (sig, u) = gate_add(&a, &host(&ng), &host(&skip));
-        let (gamma, beta) = (host(&gamma), host(&beta));
-        let (y, saved) = norm::layer_norm(&u, gamma.data(), beta.data(), d, groups);
-        let out = HostTensor::new(y, a.dims()).into_flex();
-        match prep {
-            OpsKind::Tracked(prep) => {
-                let dims = a.dims();
-                let state = NormState {
-                    saved: Arc::new(saved),
-                    gamma,
-                    groups,
-                    dims,
-                    gate: Some((a, Arc::new(sig))),
-                };
-                prep.finish(state, out)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(out),
-        }
+        let forward = gate_add_norm_forward(
+            host(&a),
+            &host(&ng),
+            &host(&skip),
+            host(&gamma),
+            &host(&beta),
+        );
+        finish(prep, forward)
     }
 
     fn fused_layer_norm(
@@ -431,24 +457,10 @@ impl<C: CheckpointStrategy> TftKernels for Autodiff<Flex, C> {
             .prepare::<C>([x.node(), gamma.node(), beta.node()])
             .compute_bound()
             .stateful();
-        let x = host(&x);
-        let (d, groups) = groups_of(&x, group_axis);
-        let (gamma, beta) = (host(&gamma), host(&beta));
-        let (y, saved) = norm::layer_norm(x.data(), gamma.data(), beta.data(), d, groups);
-        let out = HostTensor::new(y, x.dims()).into_flex();
-        match prep {
-            OpsKind::Tracked(prep) => {
-                let state = NormState {
-                    saved: Arc::new(saved),
-                    gamma,
-                    groups,
-                    dims: x.dims(),
-                    gate: None,
-                };
-                prep.finish(state, out)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(out),
-        }
+        finish(
+            prep,
+            layer_norm_forward(&host(&x), host(&gamma), &host(&beta), group_axis),
+        )
     }
 
     fn fused_elu(x: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -457,9 +469,6 @@ impl<C: CheckpointStrategy> TftKernels for Autodiff<Flex, C> {
             .compute_bound()
             .stateful();
         let y = elu_forward(&host(&x));
-        match prep {
-            OpsKind::Tracked(prep) => prep.finish(y.clone(), y.into_flex()),
-            OpsKind::UnTracked(prep) => prep.finish(y.into_flex()),
-        }
+        finish(prep, (y.clone().into_flex(), y))
     }
 }
