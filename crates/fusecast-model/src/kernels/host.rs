@@ -39,6 +39,11 @@ impl HostTensor {
         self.0.layout().shape().to_vec()
     }
 
+    /// The same data under another shape of as many elements.
+    pub fn reshaped(&self, shape: impl Into<Shape>) -> HostTensor {
+        HostTensor(self.0.reshape(shape.into()))
+    }
+
     pub fn into_flex(self) -> FlexTensor {
         self.0
     }

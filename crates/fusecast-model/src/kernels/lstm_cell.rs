@@ -111,9 +111,9 @@ pub fn forward(xp: &[f32], w: &HostTensor, h0: &[f32], c0: &[f32], d: &Dims) -> 
 
 /// Gradients of `(xp, w, h0, c0)` from the output's gradient `[2, T, B, H]`.
 pub struct Grads {
-    pub xp: Vec<f32>,
-    pub w: Vec<f32>,
-    pub h0: Vec<f32>,
+    pub xp: HostTensor,
+    pub w: HostTensor,
+    pub h0: HostTensor,
     pub c0: Vec<f32>,
 }
 
@@ -132,10 +132,14 @@ pub fn backward(
     let w_t = w.transposed();
     let mut dz = vec![0f32; d.t * step];
     let mut dc = vec![0f32; bh];
-    let mut dh_rec = vec![0f32; bh];
+    let mut dh_rec = HostTensor::new(vec![0f32; bh], [d.b, d.h]);
     let mut dh = vec![0f32; bh];
     for s in (0..d.t).rev() {
-        for ((o, a), b) in dh.iter_mut().zip(&dhs[s * bh..(s + 1) * bh]).zip(&dh_rec) {
+        for ((o, a), b) in dh
+            .iter_mut()
+            .zip(&dhs[s * bh..(s + 1) * bh])
+            .zip(dh_rec.data())
+        {
             *o = a + b;
         }
         let c_prev = if s == 0 {
@@ -154,19 +158,17 @@ pub fn backward(
             d.h,
         );
         let dz_s = HostTensor::new(dz[s * step..(s + 1) * step].to_vec(), [d.b, 4 * d.h]);
-        dh_rec = matmul(&dz_s, &w_t).data().to_vec();
+        dh_rec = matmul(&dz_s, &w_t);
     }
     // Every step's input hidden state, h0 then h_0..h_{T-2}, against every step's dz: one matmul.
     let mut h_prev = Vec::with_capacity(d.t * bh);
     h_prev.extend_from_slice(h0);
     h_prev.extend_from_slice(&hs[..(d.t - 1) * bh]);
     let h_prev = HostTensor::new(h_prev, [d.t * d.b, d.h]).transposed();
-    let dw = matmul(&h_prev, &HostTensor::new(dz.clone(), [d.t * d.b, 4 * d.h]))
-        .data()
-        .to_vec();
+    let dz = HostTensor::new(dz, [d.t * d.b, 4 * d.h]);
     Grads {
-        xp: dz,
-        w: dw,
+        w: matmul(&h_prev, &dz),
+        xp: dz.reshaped([d.t, d.b, 4 * d.h]),
         h0: dh_rec,
         c0: dc,
     }

@@ -209,6 +209,14 @@ fn layer_norm_forward(
     group_axis: usize,
 ) -> (FlexTensor, NormState) {
     let (d, groups) = groups_of(x, group_axis);
+    let expected = [x.dims()[group_axis], d];
+    assert!(
+        gamma.dims() == expected && beta.dims() == expected,
+        "fused norm: gamma and beta must be {expected:?} for x {:?} (groups on axis {group_axis}), got {:?} and {:?}",
+        x.dims(),
+        gamma.dims(),
+        beta.dims()
+    );
     let (y, saved) = norm::layer_norm(x.data(), gamma.data(), beta.data(), d, groups);
     let state = NormState {
         saved: Arc::new(saved),
@@ -304,9 +312,9 @@ impl Backward<Flex, 4> for LstmBackward {
             &d,
         );
         let [xp, w, h0, c0] = &ops.parents;
-        register!(grads, xp, HostTensor::new(g.xp, [d.t, d.b, 4 * d.h]));
-        register!(grads, w, HostTensor::new(g.w, [d.h, 4 * d.h]));
-        register!(grads, h0, HostTensor::new(g.h0, [d.b, d.h]));
+        register!(grads, xp, g.xp);
+        register!(grads, w, g.w);
+        register!(grads, h0, g.h0);
         register!(grads, c0, HostTensor::new(g.c0, [d.b, d.h]));
     }
 }
