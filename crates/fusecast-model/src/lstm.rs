@@ -100,6 +100,8 @@ impl LstmLayer {
     ) -> (Tensor<3>, State) {
         let [t, b, _] = input.dims();
         let hidden = h0.dims()[1];
+        // The composed path broadcasts a one-row initial state over the batch; so does this.
+        let (h0, c0) = (h0.expand([b, hidden]), c0.expand([b, hidden]));
         let projected = linear(input, self.input.weight.val(), self.bias());
         let out = kernels::lstm(projected, self.hidden.weight.val(), h0.clone(), c0.clone());
         let hs = out.clone().narrow(0, 0, 1).reshape([t, b, hidden]);

@@ -41,6 +41,36 @@ pub fn tanh(x: f32) -> f32 {
     1.0 - 2.0 / (1.0 + exp(2.0 * x))
 }
 
+thread_local! {
+    static BASELINE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread runs the baseline (non-AVX2) copies; see [`with_baseline`].
+pub fn baseline_forced() -> bool {
+    BASELINE_ONLY.with(|b| b.get())
+}
+
+/// Runs `f` with the kernels' baseline copies on this thread, so that tests on AVX2 machines
+/// cover them too.
+pub fn with_baseline<T>(f: impl FnOnce() -> T) -> T {
+    with_flag(&BASELINE_ONLY, f)
+}
+
+/// Runs `f` with a thread-local switch on, restoring it afterwards (also if `f` panics).
+pub(crate) fn with_flag<T>(
+    flag: &'static std::thread::LocalKey<std::cell::Cell<bool>>,
+    f: impl FnOnce() -> T,
+) -> T {
+    struct Restore(&'static std::thread::LocalKey<std::cell::Cell<bool>>, bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            self.0.with(|b| b.set(self.1));
+        }
+    }
+    let _restore = Restore(flag, flag.with(|b| b.replace(true)));
+    f()
+}
+
 /// Runs `$body` (a block using only inlined arithmetic) compiled twice, once for AVX2+FMA and
 /// once for the baseline target, picking at run time. The crate is built for baseline x86-64
 /// (SSE2), where a loop over [`exp`] runs 4 lanes wide; AVX2 doubles that.
@@ -55,6 +85,7 @@ macro_rules! simd_dispatch {
                 unsafe fn wide($($arg: $ty),*) $body
                 if std::arch::is_x86_feature_detected!("avx2")
                     && std::arch::is_x86_feature_detected!("fma")
+                    && !$crate::kernels::fast_math::baseline_forced()
                 {
                     // SAFETY: the CPU has just been checked for the features `wide` uses.
                     return unsafe { wide($($arg),*) };

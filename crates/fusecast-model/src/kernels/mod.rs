@@ -74,10 +74,7 @@ fn composed_everywhere() -> bool {
 
 /// Runs `f` with the fused kernels off on this thread (the composed reference instead).
 pub fn with_composed<T>(f: impl FnOnce() -> T) -> T {
-    let before = COMPOSED_HERE.with(|c| c.replace(true));
-    let out = f();
-    COMPOSED_HERE.with(|c| c.set(before));
-    out
+    fast_math::with_flag(&COMPOSED_HERE, f)
 }
 
 /// Whether tensors on `device` take the fused kernels.
@@ -127,17 +124,22 @@ pub fn elu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     Tensor::from_dispatch(<Dispatch as TftKernels>::fused_elu(x.into_dispatch()))
 }
 
-fn lstm_dims(xp: &HostTensor) -> Dims {
+fn lstm_dims(xp: &HostTensor, w: &HostTensor, h0: &HostTensor, c0: &HostTensor) -> Dims {
     let d = xp.dims();
     assert!(
         d.len() == 3 && d[2].is_multiple_of(4) && d[0] > 0,
         "fused LSTM: xp must be [T > 0, B, 4H], got {d:?}"
     );
-    Dims {
-        t: d[0],
-        b: d[1],
-        h: d[2] / 4,
-    }
+    let (b, h) = (d[1], d[2] / 4);
+    assert!(
+        w.dims() == [h, 4 * h] && h0.dims() == [b, h] && c0.dims() == [b, h],
+        "fused LSTM: for xp {d:?}, w must be [{h}, {}] and h0, c0 [{b}, {h}]; got {:?}, {:?}, {:?}",
+        4 * h,
+        w.dims(),
+        h0.dims(),
+        c0.dims()
+    );
+    Dims { t: d[0], b, h }
 }
 
 fn groups_of(x: &HostTensor, group_axis: usize) -> (usize, Groups) {
@@ -162,7 +164,7 @@ fn lstm_forward(
     h0: HostTensor,
     c0: HostTensor,
 ) -> (FlexTensor, LstmState) {
-    let dims = lstm_dims(&xp);
+    let dims = lstm_dims(&xp, &w, &h0, &c0);
     let saved = lstm_cell::forward(xp.data(), &w, h0.data(), c0.data(), &dims);
     let out = HostTensor::new(saved.out, [2, dims.t, dims.b, dims.h]);
     let state = LstmState {
@@ -186,8 +188,8 @@ fn gate_add_norm_forward(
 ) -> (FlexTensor, NormState) {
     let n = a.data().len();
     assert!(
-        ng.data().len() == n && skip.data().len() == n,
-        "fused gate-add-norm: a, ng and skip differ in size ({:?}, {:?}, {:?})",
+        ng.dims() == a.dims() && skip.dims() == a.dims(),
+        "fused gate-add-norm: a, ng and skip must have one shape, got {:?}, {:?}, {:?}",
         a.dims(),
         ng.dims(),
         skip.dims()
