@@ -242,17 +242,23 @@ fn elu_and_grn_match_composed() {
     compare(result, 2e-5, "grn + elu");
 }
 
-#[test]
-fn whole_tft_matches_composed() {
+/// The tiny TFT on a random batch (encoder lengths `lengths`), fused and composed, with the
+/// gradients of every parameter and of the continuous inputs.
+fn tft_both(seed: u64, lengths: Vec<usize>) -> [(Vec<f32>, Vec<Vec<f32>>); 2] {
     let device = device();
     let m = Tft::new(&tiny_config(0.0), &device).expect("valid config");
-    let batch = RawBatch::random(5, B, vec![6, 4, 6, 5]);
+    let batch = RawBatch::random(seed, B, lengths);
     let x = batch.input(&device).x_cont;
-    let result = both(&m, &[x], |m, xs| {
+    both(&m, &[x], |m, xs| {
         let mut input = batch.input(&device);
         input.x_cont = xs[0].clone();
         m.forward(input).prediction
-    });
+    })
+}
+
+#[test]
+fn whole_tft_matches_composed() {
+    let result = tft_both(5, vec![6, 4, 6, 5]);
     assert_eq!(result[0].0.len(), B * H * 7);
     compare(result, 5e-5, "tft");
 }
@@ -260,17 +266,7 @@ fn whole_tft_matches_composed() {
 /// The kernels' baseline (non-AVX2) copies, which AVX2 machines never pick on their own.
 #[test]
 fn baseline_kernels_match_composed() {
-    let device = device();
-    let m = Tft::new(&tiny_config(0.0), &device).expect("valid config");
-    let batch = RawBatch::random(6, B, vec![6, 3, 6, 5]);
-    let x = batch.input(&device).x_cont;
-    let result = with_baseline(|| {
-        both(&m, &[x], |m, xs| {
-            let mut input = batch.input(&device);
-            input.x_cont = xs[0].clone();
-            m.forward(input).prediction
-        })
-    });
+    let result = with_baseline(|| tft_both(6, vec![6, 3, 6, 5]));
     compare(result, 5e-5, "tft, baseline kernels");
 }
 
