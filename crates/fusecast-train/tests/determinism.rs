@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 
-use fusecast_train::trainer::{train, TrainConfig};
+use fusecast_train::trainer::TrainConfig;
 
 #[test]
 fn learns_and_repeats_itself_exactly() {
@@ -19,7 +19,7 @@ fn learns_and_repeats_itself_exactly() {
         learning_rate: 1e-2,
         ..TrainConfig::default()
     };
-    let run = || train(&ds, &hyper(), &cfg, None, |_, _| {}, |_, _| {}).unwrap();
+    let run = || train_plain(&ds, &cfg, None).unwrap();
     let a = run();
     let b = run();
     let curve = |t: &fusecast_train::trainer::Trained| {
@@ -47,16 +47,13 @@ fn learns_and_repeats_itself_exactly() {
         "P50 q-Risk {}",
         last.q_risk50
     );
-    let c = train(
+    let c = train_plain(
         &ds,
-        &hyper(),
         &TrainConfig {
             seed: 7,
             ..cfg.clone()
         },
         None,
-        |_, _| {},
-        |_, _| {},
     )
     .unwrap();
     assert_ne!(curve(&a), curve(&c), "another seed, another run");

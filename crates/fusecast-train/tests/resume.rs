@@ -6,11 +6,10 @@ mod common;
 
 use common::*;
 
-use fusecast_train::trainer::{train, TrainConfig};
+use fusecast_train::trainer::TrainConfig;
 
 #[test]
 fn an_interrupted_run_resumes_exactly() {
-    use fusecast_train::checkpoint::Checkpointing;
     let params = |m: &fusecast_model::Tft| parameters(m);
     let p = prepared();
     let ds = dataset(&p);
@@ -23,35 +22,15 @@ fn an_interrupted_run_resumes_exactly() {
         ..TrainConfig::default()
     };
     let dir = tempfile::tempdir().unwrap();
-    let ck = |name: &str, resume| Checkpointing {
-        dir: dir.path().join(name),
-        keep_last: 2,
-        resume,
-    };
-    let whole = train(
-        &ds,
-        &hyper(),
-        &cfg,
-        Some(&ck("whole", false)),
-        |_, _| {},
-        |_, _| {},
-    )
-    .unwrap();
+    let ck = |name: &str, resume| checkpointing(dir.path(), name, 2, resume);
+    let whole = train_plain(&ds, &cfg, Some(&ck("whole", false))).unwrap();
     assert_eq!(whole.history.len(), 4);
 
     // Killed during epoch 3 (after epoch 2's checkpoint).
     train_killed_at(&ds, &cfg, &ck("cut", false), 10);
     assert!(dir.path().join("cut/epoch-0002/state.json").exists());
     assert!(!dir.path().join("cut/epoch-0003").exists());
-    let resumed = train(
-        &ds,
-        &hyper(),
-        &cfg,
-        Some(&ck("cut", true)),
-        |_, _| {},
-        |_, _| {},
-    )
-    .unwrap();
+    let resumed = train_plain(&ds, &cfg, Some(&ck("cut", true))).unwrap();
     assert_same_curve(&resumed.history, &whole.history);
     assert_eq!(resumed.best_epoch, whole.best_epoch);
     assert_eq!(params(&resumed.model), params(&whole.model));
@@ -65,17 +44,10 @@ fn an_interrupted_run_resumes_exactly() {
         learning_rate: 3e-3,
         ..cfg.clone()
     };
-    let err = train(
-        &ds,
-        &hyper(),
-        &other,
-        Some(&ck("cut", true)),
-        |_, _| {},
-        |_, _| {},
-    )
-    .err()
-    .unwrap()
-    .to_string();
+    let err = train_plain(&ds, &other, Some(&ck("cut", true)))
+        .err()
+        .unwrap()
+        .to_string();
     assert!(
         err.contains("train.learning_rate") && err.contains("0.01"),
         "{err}"

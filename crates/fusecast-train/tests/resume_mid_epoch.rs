@@ -7,7 +7,6 @@ mod common;
 
 use common::*;
 
-use fusecast_train::checkpoint::Checkpointing;
 use fusecast_train::trainer::{train, TrainConfig};
 
 #[test]
@@ -23,20 +22,8 @@ fn a_run_killed_inside_an_epoch_resumes_from_its_step_checkpoint() {
         ..TrainConfig::default()
     };
     let dir = tempfile::tempdir().unwrap();
-    let ck = |name: &str, resume| Checkpointing {
-        dir: dir.path().join(name),
-        keep_last: 3,
-        resume,
-    };
-    let whole = train(
-        &ds,
-        &hyper(),
-        &cfg,
-        Some(&ck("whole", false)),
-        |_, _| {},
-        |_, _| {},
-    )
-    .unwrap();
+    let ck = |name: &str, resume| checkpointing(dir.path(), name, 3, resume);
+    let whole = train_plain(&ds, &cfg, Some(&ck("whole", false))).unwrap();
 
     // Killed at step 7 (epoch 2, third batch): the last checkpoint is step 6, inside epoch 2.
     train_killed_at(&ds, &cfg, &ck("cut", false), 7);

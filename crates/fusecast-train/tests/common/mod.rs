@@ -74,6 +74,29 @@ pub fn parameters<M: Module>(m: &M) -> Vec<f32> {
     c.0
 }
 
+/// `train` with the tests' model size and no callbacks.
+pub fn train_plain(
+    ds: &WindowDataset,
+    cfg: &fusecast_train::trainer::TrainConfig,
+    ck: Option<&fusecast_train::checkpoint::Checkpointing>,
+) -> Result<fusecast_train::trainer::Trained, fusecast_train::trainer::TrainError> {
+    fusecast_train::trainer::train(ds, &hyper(), cfg, ck, |_, _| {}, |_, _| {})
+}
+
+/// Checkpoints in `root/name`, keeping the last `keep_last`.
+pub fn checkpointing(
+    root: &std::path::Path,
+    name: &str,
+    keep_last: usize,
+    resume: bool,
+) -> fusecast_train::checkpoint::Checkpointing {
+    fusecast_train::checkpoint::Checkpointing {
+        dir: root.join(name),
+        keep_last,
+        resume,
+    }
+}
+
 /// Trains until step `at` reports, then dies there: the panic stands in for SIGKILL (nothing after
 /// it runs, the checkpoints on disk are what a killed process leaves).
 pub fn train_killed_at(
