@@ -14,7 +14,7 @@ use fusecast_baselines::{Fitted, ModelSpec, SeriesInput};
 use fusecast_data::config::FeaturesConfig;
 use fusecast_data::files::DataFile;
 use fusecast_data::prepare::holiday_calendar;
-use fusecast_data::table::{read_table, FillMissing, TableOptions};
+use fusecast_data::table::{read_table, TableOptions};
 use fusecast_data::time::{date_seconds, format_timestamp};
 use fusecast_data::Frequency;
 use rayon::prelude::*;
@@ -46,19 +46,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_global()?;
 
     let panel = read_table(&TableOptions {
-        files: vec![DataFile::new(&panel_path)?],
-        series_column: "unique_id".into(),
-        timestamp_column: "ds".into(),
-        target_column: "y".into(),
-        known_reals: vec![],
-        observed_reals: vec![],
-        static_columns: vec![],
-        frequency: Frequency::Daily,
-        start: None,
-        end: None,
-        fill_missing: FillMissing::Error,
         allow_negative: true,
-        timezone: chrono_tz::UTC,
+        ..TableOptions::new(
+            vec![DataFile::new(&panel_path)?],
+            "unique_id",
+            "ds",
+            "y",
+            Frequency::Daily,
+        )
     })?;
     let len = panel.len();
     let train_len = len - horizon;

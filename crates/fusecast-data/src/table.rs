@@ -40,6 +40,34 @@ pub struct TableOptions {
     pub timezone: Tz,
 }
 
+impl TableOptions {
+    /// A long table of `series, timestamp, target` columns and nothing else: no covariates or
+    /// statics, the whole time range, gaps are errors, negative targets refused, times in UTC.
+    pub fn new(
+        files: Vec<DataFile>,
+        series_column: &str,
+        timestamp_column: &str,
+        target_column: &str,
+        frequency: Frequency,
+    ) -> Self {
+        TableOptions {
+            files,
+            series_column: series_column.into(),
+            timestamp_column: timestamp_column.into(),
+            target_column: target_column.into(),
+            known_reals: vec![],
+            observed_reals: vec![],
+            static_columns: vec![],
+            frequency,
+            start: None,
+            end: None,
+            fill_missing: FillMissing::Error,
+            allow_negative: false,
+            timezone: chrono_tz::UTC,
+        }
+    }
+}
+
 /// Where a value came from, for error messages.
 #[derive(Clone, Copy)]
 struct Origin {

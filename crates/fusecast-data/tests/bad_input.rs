@@ -21,19 +21,14 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 fn table(path: &Path) -> TableOptions {
     TableOptions {
-        files: vec![DataFile::new(path).unwrap()],
-        series_column: "store".into(),
-        timestamp_column: "date".into(),
-        target_column: "sales".into(),
-        known_reals: vec![],
-        observed_reals: vec![],
-        static_columns: vec![],
-        frequency: Frequency::Daily,
-        start: None,
-        end: None,
-        fill_missing: FillMissing::Error,
-        allow_negative: false,
         timezone: chrono_tz::America::New_York,
+        ..TableOptions::new(
+            vec![DataFile::new(path).unwrap()],
+            "store",
+            "date",
+            "sales",
+            Frequency::Daily,
+        )
     }
 }
 
