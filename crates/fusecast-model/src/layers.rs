@@ -213,16 +213,10 @@ impl Glu {
         }
     }
 
-    /// The two halves as two matmuls on halves of the weight: slicing the (small) weight
-    /// instead of the output spares the backward two output-sized zero tensors. The gate half
-    /// is computed negated (on the weights) so that `a * sigmoid(g) = a / (1 + exp(-g))` is an
-    /// exp, an add and a division: burn flex's `exp` is ~3x faster than its `sigmoid`.
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let (a, neg_g) = self.halves(x);
-        a / (neg_g.exp() + 1.0)
-    }
-
-    /// The value half and the negated gate half, before the gate is applied.
+    /// The value half and the negated gate half, before the gate is applied (by
+    /// [`AddNorm::forward_gated`]): two matmuls on halves of the weight, since slicing the
+    /// (small) weight instead of the output spares the backward two output-sized zero tensors.
+    /// The gate half is negated on the weights so that `a * sigmoid(g) = a / (1 + exp(-g))`.
     pub fn halves(&self, x: Tensor<3>) -> (Tensor<3>, Tensor<3>) {
         let x = dropout(&self.dropout, x);
         let w = self.fc.weight.val();
@@ -257,11 +251,6 @@ impl AddNorm {
             mask: trainable_add.then(|| Initializer::Zeros.init([groups, d], device)),
             norm: GroupedLayerNorm::new(groups, d, device),
         }
-    }
-
-    pub fn forward(&self, x: Tensor<3>, skip: Tensor<3>) -> Tensor<3> {
-        let skip = self.skip(skip, x.dims()[2]);
-        self.norm.forward(x + skip)
     }
 
     /// `LayerNorm(a * sigmoid(-neg_g) + skip)`: a GLU's halves (see [`Glu::halves`]) gated,
