@@ -14,6 +14,8 @@ use fusecast_model::{Tft, TftConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use fusecast_data::window::WindowDataset;
+
 use crate::trainer::{EpochMetrics, TrainConfig, TrainError};
 
 /// Where checkpoints go and whether to continue from the last one.
@@ -29,21 +31,33 @@ pub struct Checkpointing {
 pub struct RunIdentity {
     pub model: Value,
     pub train: Value,
+    /// The windows (lengths, split, target transform): they decide the batches and the scaler.
+    #[serde(default)]
+    pub windows: Value,
     pub data_fingerprint: String,
 }
 
 impl RunIdentity {
-    pub fn new(model: &TftConfig, train: &TrainConfig, data_fingerprint: &str) -> Self {
+    pub fn new(model: &TftConfig, train: &TrainConfig, ds: &WindowDataset) -> Self {
         // How often checkpoints are written does not change what is computed: a resume may
         // change it.
         let train = TrainConfig {
             checkpoint_every_steps: None,
             ..train.clone()
         };
+        let mut windows = serde_json::to_value(ds.spec).expect("spec serializes");
+        let split = serde_json::to_value(ds.split).expect("split serializes");
+        let fields = windows.as_object_mut().expect("an object");
+        fields.extend(split.as_object().expect("an object").clone());
+        fields.insert(
+            "target_transform".into(),
+            serde_json::to_value(ds.scaler.transform).expect("transform serializes"),
+        );
         RunIdentity {
             model: serde_json::to_value(model).expect("config serializes"),
             train: serde_json::to_value(&train).expect("config serializes"),
-            data_fingerprint: data_fingerprint.to_string(),
+            windows,
+            data_fingerprint: ds.panel.fingerprint(),
         }
     }
 
@@ -58,6 +72,7 @@ impl RunIdentity {
         for (section, a, b) in [
             ("model", &self.model, &other.model),
             ("train", &self.train, &other.train),
+            ("windows", &self.windows, &other.windows),
         ] {
             if a != b {
                 let key = match (a.as_object(), b.as_object()) {
@@ -124,7 +139,21 @@ fn io(path: &Path, e: impl std::fmt::Display) -> TrainError {
     TrainError::Invalid(format!("{}: {e}", path.display()))
 }
 
+/// Where the previous best model waits while the new one is renamed into `best/`.
+const OLD_BEST: &str = ".old-best";
+
 impl Checkpointing {
+    /// Removes the checkpoints of an earlier run in this folder: a new run (not a resume)
+    /// replaces the run directory, and old checkpoints with higher steps would otherwise count
+    /// as newer than the new run's (pruning the new ones, or resuming the old run).
+    pub fn clear(&self) -> Result<(), TrainError> {
+        match std::fs::remove_dir_all(&self.dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io(&self.dir, e)),
+        }
+    }
+
     pub fn epoch_dir(&self, epoch: usize) -> PathBuf {
         self.dir.join(format!("epoch-{epoch:04}"))
     }
@@ -169,8 +198,9 @@ impl Checkpointing {
             .map_err(|e| io(&tmp, format!("{e:?}")))?;
         let json = serde_json::to_string_pretty(state).expect("state serializes");
         std::fs::write(tmp.join("state.json"), json).map_err(|e| io(&tmp, e))?;
-        let _ = std::fs::remove_dir_all(&target);
-        std::fs::rename(&tmp, &target).map_err(|e| io(&target, e))?;
+        // The best model goes in first: a kill before the epoch's rename leaves a best that the
+        // replayed epoch rewrites identically. The previous best is moved aside, not deleted,
+        // until the new one is in place (`load_last` falls back to it).
         if let Some(b) = best {
             let tmp_best = self.dir.join(".tmp-best");
             let _ = std::fs::remove_dir_all(&tmp_best);
@@ -178,10 +208,16 @@ impl Checkpointing {
             b.clone()
                 .save_file(tmp_best.join("model"))
                 .map_err(|e| io(&tmp_best, format!("{e:?}")))?;
-            let best_dir = self.dir.join("best");
-            let _ = std::fs::remove_dir_all(&best_dir);
+            let (best_dir, old_best) = (self.dir.join("best"), self.dir.join(OLD_BEST));
+            let _ = std::fs::remove_dir_all(&old_best);
+            if best_dir.exists() {
+                std::fs::rename(&best_dir, &old_best).map_err(|e| io(&best_dir, e))?;
+            }
             std::fs::rename(&tmp_best, &best_dir).map_err(|e| io(&best_dir, e))?;
+            let _ = std::fs::remove_dir_all(&old_best);
         }
+        let _ = std::fs::remove_dir_all(&target);
+        std::fs::rename(&tmp, &target).map_err(|e| io(&target, e))?;
         let mut all = self.checkpoints()?;
         while all.len() > self.keep_last.max(1) {
             let (_, old) = all.remove(0);
@@ -240,13 +276,17 @@ impl Checkpointing {
             .init()
             .load(dir.join("optim.bpk"))
             .map_err(|e| io(&dir, format!("{e:?}")))?;
-        let best_path = self.dir.join("best/model.bpk");
-        let best = if best_path.exists() {
-            Tft::new(config, device)?
-                .try_load_file(&best_path)
-                .map_err(|e| io(&best_path, format!("{e:?}")))?
-        } else {
-            model.clone()
+        let best_path = [
+            self.dir.join("best/model.bpk"),
+            self.dir.join(OLD_BEST).join("model.bpk"),
+        ]
+        .into_iter()
+        .find(|p| p.exists());
+        let best = match best_path {
+            Some(p) => Tft::new(config, device)?
+                .try_load_file(&p)
+                .map_err(|e| io(&p, format!("{e:?}")))?,
+            None => model.clone(),
         };
         Ok(Some((model, optim, state, best)))
     }

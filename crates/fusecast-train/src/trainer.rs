@@ -313,19 +313,28 @@ pub fn train(
             "train.batch_size, max_epochs and learning_rate must be positive".into(),
         ));
     }
+    if cfg.checkpoint_every_steps == Some(0) {
+        return Err(TrainError::Invalid(
+            "train.checkpoint_every_steps must be at least 1 (leave it out for epoch checkpoints only)".into(),
+        ));
+    }
     let devices: Vec<Device> = parse_devices(&cfg.devices)?
         .into_iter()
         .map(|d| d.autodiff())
         .collect();
     let model_cfg = tft_config(&ds.layout, hyper);
     let device = devices[0].clone();
-    let identity = RunIdentity::new(hyper, cfg, &ds.panel.fingerprint());
+    let identity = RunIdentity::new(hyper, cfg, ds);
     let train_windows = ds.windows(Part::Train)?;
     if train_windows.is_empty() {
         return Err(TrainError::Invalid("no training windows".into()));
     }
-    let resumed = match checkpoints.filter(|c| c.resume) {
-        Some(c) => c.load_last(&model_cfg, &identity, &device)?,
+    let resumed = match checkpoints {
+        Some(c) if c.resume => c.load_last(&model_cfg, &identity, &device)?,
+        Some(c) => {
+            c.clear()?;
+            None
+        }
         None => None,
     };
     let (mut model, mut optim, mut state, mut best_model) = match resumed {

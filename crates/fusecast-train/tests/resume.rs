@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 
+use fusecast_data::window::{WindowDataset, WindowSpec};
 use fusecast_train::trainer::TrainConfig;
 
 #[test]
@@ -52,4 +53,33 @@ fn an_interrupted_run_resumes_exactly() {
         err.contains("train.learning_rate") && err.contains("0.01"),
         "{err}"
     );
+
+    // So is resuming on other windows (they decide the batches and the scaler).
+    let shorter = WindowDataset::new(
+        &p.panel,
+        WindowSpec {
+            horizon: 5,
+            ..ds.spec
+        },
+        ds.split,
+        ds.scaler.transform,
+    )
+    .unwrap();
+    let err = train_plain(&shorter, &cfg, Some(&ck("cut", true)))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("windows.horizon was 7 and is now 5"), "{err}");
+
+    // A new run (not a resume) in the same folder replaces the old run's checkpoints: left
+    // there, their higher steps would count as newer than its own.
+    let fresh = TrainConfig {
+        max_epochs: 1,
+        ..cfg.clone()
+    };
+    train_plain(&ds, &fresh, Some(&ck("cut", false))).unwrap();
+    assert!(dir.path().join("cut/epoch-0001/state.json").exists());
+    assert!(!dir.path().join("cut/epoch-0004").exists());
+    let again = train_plain(&ds, &fresh, Some(&ck("cut", true))).unwrap();
+    assert_eq!(again.history.len(), 1, "the resume continued the old run");
 }

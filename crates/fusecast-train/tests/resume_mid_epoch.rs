@@ -59,4 +59,15 @@ fn a_run_killed_inside_an_epoch_resumes_from_its_step_checkpoint() {
     assert_eq!(parameters(&resumed.model), parameters(&whole.model));
     assert_eq!(resumed.history.len(), 3);
     assert_same_curve(&resumed.history, &whole.history);
+
+    // Zero is no frequency: refused, naming the key.
+    let zero = TrainConfig {
+        checkpoint_every_steps: Some(0),
+        ..cfg.clone()
+    };
+    let err = train_plain(&ds, &zero, Some(&ck("zero", false)))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("train.checkpoint_every_steps"), "{err}");
 }
