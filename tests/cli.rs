@@ -374,4 +374,17 @@ fn backtests_use_only_held_out_periods() {
     };
     // Same forecasts, same scores (the last column, series won, differs: ties go to the first).
     assert_eq!(row("External"), row("SeasonalNaive"));
+
+    // A table under a name already evaluated is refused, naming the file and the model.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("[\"extra.csv\"]", "[\"extra.csv\", \"extra.csv\"]"),
+    )
+    .unwrap();
+    let (ok, _, stderr) = fusecast(dir.path(), &["evaluate", cfg, "--name", "c"]);
+    assert!(
+        !ok && stderr.contains("extra.csv") && stderr.contains("\"External\" is already"),
+        "{stderr}"
+    );
 }

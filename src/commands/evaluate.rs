@@ -158,10 +158,9 @@ pub fn run_baselines(
         .iter()
         .map(|r| serde_json::json!({"model": r.label, "wall_s": r.wall_seconds, "fits": r.fits.len(), "fallbacks": r.fallbacks}))
         .collect();
-    std::fs::write(
-        out_dir.join("timing.json"),
-        serde_json::to_string_pretty(&timing)?,
-    )?;
+    let timing_path = out_dir.join("timing.json");
+    std::fs::write(&timing_path, serde_json::to_string_pretty(&timing)?)
+        .with_context(|| format!("writing {}", timing_path.display()))?;
     Forecast::write_csv_all(panel, &forecasts, &out_dir.join("forecasts.csv"))?;
     Ok(forecasts)
 }
@@ -178,9 +177,14 @@ fn save_fits(path: &Path, run: &ModelRun) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// The run's best model (`best/model.bpk`).
+/// Where a run directory keeps its best model.
+pub fn best_model_path(dir: &Path) -> PathBuf {
+    dir.join("best/model.bpk")
+}
+
+/// The run's best model ([`best_model_path`]).
 pub fn load_best(dir: &Path, config: &fusecast_model::TftConfig) -> Result<Tft> {
-    let path = dir.join("best/model.bpk");
+    let path = best_model_path(dir);
     Tft::new(config, &Device::flex())?
         .try_load_file(&path)
         .map_err(|e| {
@@ -205,7 +209,7 @@ pub fn tft_forecasts(
         f.clamp_below(0.0);
     }
     let out = dir.join("tft");
-    std::fs::create_dir_all(&out)?;
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     f.write_csv(dataset.panel, &out.join("forecasts.csv"))?;
     Ok(f)
 }
@@ -223,7 +227,17 @@ pub fn evaluate_and_report(
     let panel = &prepared.panel;
     for extra in &c.eval.extra_forecasts {
         let path = loaded.base.join(extra);
-        forecasts.extend(Forecast::read_csv(panel, &path)?);
+        for table in Forecast::read_csv(panel, &path)? {
+            // Wins and reports go by model name: two tables under one name would be mixed up.
+            if forecasts.iter().any(|f| f.model == table.model) {
+                bail!(
+                    "{} (eval.extra_forecasts): model {:?} is already being evaluated; rename it in that file",
+                    path.display(),
+                    table.model
+                );
+            }
+            forecasts.push(table);
+        }
     }
     if forecasts.is_empty() {
         bail!("nothing to evaluate: no baselines configured, no trained model and no eval.extra_forecasts");
@@ -329,7 +343,7 @@ pub fn evaluate_command(
     let loaded = Config::load_named(config, name)?;
     let c = &loaded.config;
     let dir = c.run.output_dir.join(&c.run.name);
-    let best: PathBuf = dir.join("best/model.bpk");
+    let best = best_model_path(&dir);
     let prepared = crate::commands::prepare::prepare_data(&loaded, progress)?;
     let cutoffs = eval_cutoffs(c, &prepared.panel, best.exists())?;
     let saved = dir.join("baselines/forecasts.csv");

@@ -9,7 +9,7 @@ use fusecast_model::TftConfig;
 use serde_json::json;
 
 use crate::commands::evaluate::{
-    eval_cutoffs, evaluate_and_report, load_best, run_baselines, tft_forecasts,
+    best_model_path, eval_cutoffs, evaluate_and_report, load_best, run_baselines, tft_forecasts,
 };
 use crate::commands::prepare::prepare_data;
 use crate::config::Config;
@@ -83,7 +83,7 @@ pub fn run(
     })?);
     let notes = vec![format!(
         "TFT: best model of the run ({}), trained on the first {} periods",
-        dir.join("best/model.bpk").display(),
+        best_model_path(&dir).display(),
         dataset.split.train_end
     )];
     evaluate_and_report(&dir, &loaded, &prepared, forecasts, notes, progress)?;
