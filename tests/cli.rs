@@ -387,4 +387,28 @@ fn backtests_use_only_held_out_periods() {
         !ok && stderr.contains("extra.csv") && stderr.contains("\"External\" is already"),
         "{stderr}"
     );
+
+    // Saved baselines of other models than the configured ones are not reused silently.
+    std::fs::write(
+        &config,
+        format!("{text}[baselines]\nmodels = [\"naive\"]\n"),
+    )
+    .unwrap();
+    let (ok, _, stderr) = fusecast(dir.path(), &["evaluate", cfg, "--name", "c"]);
+    assert!(
+        !ok && stderr.contains("baselines/forecasts.csv") && stderr.contains("--refit"),
+        "{stderr}"
+    );
+    // Nor is a trained run evaluated on other windows than it was trained with: run a kept no
+    // test periods, so a backtest now would score the TFT on periods it trained on.
+    std::fs::write(
+        &config,
+        format!("{base}[baselines]\nmodels = [\"naive\"]\n"),
+    )
+    .unwrap();
+    let (ok, _, stderr) = fusecast(dir.path(), &["evaluate", cfg, "--name", "a"]);
+    assert!(
+        !ok && stderr.contains("windows.test_periods is 28 in the config but was 0"),
+        "{stderr}"
+    );
 }

@@ -332,6 +332,36 @@ pub fn baselines_command(config: &Path, name: Option<String>, progress: &Progres
     Ok(())
 }
 
+/// The windows a run trained with (its `config.toml`) must be the configured ones: the scaler
+/// and the held-out periods follow from them.
+fn same_windows_as_the_run(dir: &Path, c: &crate::config::Config) -> Result<()> {
+    let path = dir.join("config.toml");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let saved: toml::Table =
+        toml::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
+    let now = toml::Table::try_from(&c.windows)?;
+    let then = saved
+        .get("windows")
+        .and_then(|w| w.as_table())
+        .cloned()
+        .unwrap_or_default();
+    if let Some(key) = now
+        .keys()
+        .chain(then.keys())
+        .find(|k| now.get(*k) != then.get(*k))
+    {
+        bail!(
+            "windows.{key} is {} in the config but was {} when {} was trained; evaluate with the run's windows",
+            now.get(key).map_or("unset".into(), |v| v.to_string()),
+            then.get(key).map_or("unset".into(), |v| v.to_string()),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
 /// `fusecast evaluate CONFIG`: scores what the run directory holds (baseline forecasts, the best
 /// TFT) on the configured backtest, fitting the baselines if they have not been yet.
 pub fn evaluate_command(
@@ -344,6 +374,7 @@ pub fn evaluate_command(
     let c = &loaded.config;
     let dir = c.run.output_dir.join(&c.run.name);
     let best = best_model_path(&dir);
+    same_windows_as_the_run(&dir, c)?;
     let prepared = crate::commands::prepare::prepare_data(&loaded, progress)?;
     let cutoffs = eval_cutoffs(c, &prepared.panel, best.exists())?;
     let saved = dir.join("baselines/forecasts.csv");
@@ -358,6 +389,24 @@ pub fn evaluate_command(
         if have != cutoffs {
             bail!(
                 "{} holds forecasts for other cutoffs than the configured backtest; run with --refit",
+                saved.display()
+            );
+        }
+        let labels: Vec<&str> = c
+            .baselines
+            .specs()
+            .map_err(anyhow::Error::msg)?
+            .iter()
+            .map(|s| s.label())
+            .collect();
+        let saved_models: Vec<&str> = tables.iter().map(|t| t.model.as_str()).collect();
+        let missing = labels.iter().find(|l| !saved_models.contains(l));
+        let extra = saved_models
+            .iter()
+            .find(|m| !labels.contains(m) && **m != "Selected");
+        if let Some(m) = missing.or(extra) {
+            bail!(
+                "{} does not hold the configured baselines.models (model {m:?} differs); run with --refit",
                 saved.display()
             );
         }
