@@ -126,8 +126,10 @@ pub struct PartialEpoch {
     pub train_secs: f64,
 }
 
-/// (global step, is an epoch's end): how checkpoints sort.
-type CheckpointOrder = (usize, bool);
+/// Order of checkpoints, read from their folder names: (epoch the folder is in, is the end of
+/// that epoch, step). `epoch-E-step-S` lies inside epoch E, after the end of epoch E - 1 and
+/// before the end of epoch E (also when S is that epoch's last step: the end adds validation).
+type CheckpointOrder = (usize, bool, usize);
 
 fn read_state(dir: &Path) -> Result<TrainerState, TrainError> {
     let path = dir.join("state.json");
@@ -226,8 +228,7 @@ impl Checkpointing {
         Ok(())
     }
 
-    /// Complete checkpoints, oldest first: ordered by global step, and at one step an epoch's end
-    /// (which has its validation) after the mid-epoch checkpoint of its last batch.
+    /// Complete checkpoints (with a `state.json`), oldest first, by [`CheckpointOrder`].
     fn checkpoints(&self) -> Result<Vec<(CheckpointOrder, PathBuf)>, TrainError> {
         let mut out = Vec::new();
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
@@ -239,9 +240,10 @@ impl Checkpointing {
             if !name.starts_with("epoch-") || !path.join("state.json").exists() {
                 continue;
             }
-            let key = match name.split_once("-step-") {
-                Some((_, step)) => step.parse::<usize>().ok().map(|s| (s, false)),
-                None => read_state(&path).ok().map(|st| (st.step, true)),
+            let number = |s: &str| s.parse::<usize>().ok();
+            let key = match name["epoch-".len()..].split_once("-step-") {
+                Some((epoch, step)) => number(epoch).zip(number(step)).map(|(e, s)| (e, false, s)),
+                None => number(&name["epoch-".len()..]).map(|e| (e, true, 0)),
             };
             if let Some(key) = key {
                 out.push((key, path));
