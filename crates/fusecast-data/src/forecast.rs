@@ -111,7 +111,10 @@ impl Forecast {
             path: path.to_path_buf(),
             source,
         };
-        let mut out = BufWriter::new(std::fs::File::create(path).map_err(io)?);
+        // Written beside and renamed over: `evaluate` reuses these files, so a kill mid-write must
+        // leave the previous file, not a truncated one.
+        let tmp = path.with_extension("csv.tmp");
+        let mut out = BufWriter::new(std::fs::File::create(&tmp).map_err(io)?);
         let mut header = String::from("series_id,cutoff,timestamp,model,mean");
         for l in levels {
             header.push_str(&format!(",q{l}"));
@@ -133,7 +136,9 @@ impl Forecast {
                 }
             }
         }
-        out.flush().map_err(io)
+        out.flush().map_err(io)?;
+        drop(out);
+        std::fs::rename(&tmp, path).map_err(io)
     }
 
     /// Reads a CSV written by [`Forecast::write_csv`] (or by any tool writing the same columns) for
