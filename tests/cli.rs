@@ -332,6 +332,19 @@ fn backtests_use_only_held_out_periods() {
         "{stderr}"
     );
     assert!(!dir.path().join("runs/b/metrics.jsonl").exists());
+    // So is per-series selection without room for its validation windows.
+    std::fs::write(
+        &config,
+        format!("{base}[baselines]\nmodels = [\"naive\"]\nselection_windows = 40\n"),
+    )
+    .unwrap();
+    let (ok, _, stderr) = fusecast(dir.path(), &["run", cfg, "--name", "s"]);
+    assert!(
+        !ok && stderr.contains("baselines.selection_windows = 40"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("runs/s/metrics.jsonl").exists());
+    std::fs::write(&config, format!("{base}[eval]\nwindows = 5\n")).unwrap();
     // Baselines alone may use the whole history.
     let (ok, stdout, stderr) = fusecast(dir.path(), &["baselines", cfg, "--name", "c"]);
     assert!(ok, "{stderr}");

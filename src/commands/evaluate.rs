@@ -51,6 +51,24 @@ pub fn eval_cutoffs(c: &Config, panel: &Panel, with_tft: bool) -> Result<Vec<usi
     Ok(cutoffs)
 }
 
+/// The validation cutoffs of per-series selection: `baselines.selection_windows` windows ending
+/// before the first evaluation cutoff (none when selection is off).
+pub fn selection_cutoffs(c: &Config, panel: &Panel, cutoffs: &[usize]) -> Result<Vec<usize>> {
+    if c.baselines.selection_windows == 0 || c.baselines.models.is_empty() {
+        return Ok(Vec::new());
+    }
+    let h = c.windows.horizon;
+    let step = c.eval.step.unwrap_or(h);
+    let first = cutoffs[0];
+    backtest_cutoffs(first + 1, h, c.baselines.selection_windows, step).with_context(|| {
+        format!(
+            "baselines.selection_windows = {}: not enough history before the first cutoff ({})",
+            c.baselines.selection_windows,
+            format_timestamp(panel.grid.timestamp(first))
+        )
+    })
+}
+
 /// Fits every configured baseline at `cutoffs` (and, for per-series selection, at validation
 /// cutoffs before them); writes `baselines/` in `dir` and returns one forecast table per model
 /// plus "Selected".
@@ -70,19 +88,7 @@ pub fn run_baselines(
     std::fs::create_dir_all(out_dir.join("fits"))
         .with_context(|| format!("creating {}", out_dir.display()))?;
     let h = c.windows.horizon;
-    let step = c.eval.step.unwrap_or(h);
-    let first = cutoffs[0];
-    let validation: Vec<usize> = if c.baselines.selection_windows > 0 {
-        backtest_cutoffs(first + 1, h, c.baselines.selection_windows, step).with_context(|| {
-            format!(
-                "baselines.selection_windows = {}: not enough history before the first cutoff ({})",
-                c.baselines.selection_windows,
-                format_timestamp(panel.grid.timestamp(first))
-            )
-        })?
-    } else {
-        Vec::new()
-    };
+    let validation = selection_cutoffs(c, panel, cutoffs)?;
     let holidays: Vec<i64> = holiday_calendar(&c.features, &panel.grid, 1)
         .dates()
         .map(date_seconds)

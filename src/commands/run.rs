@@ -9,7 +9,8 @@ use fusecast_model::TftConfig;
 use serde_json::json;
 
 use crate::commands::evaluate::{
-    best_model_path, eval_cutoffs, evaluate_and_report, load_best, run_baselines, tft_forecasts,
+    best_model_path, eval_cutoffs, evaluate_and_report, load_best, run_baselines,
+    selection_cutoffs, tft_forecasts,
 };
 use crate::commands::prepare::prepare_data;
 use crate::config::Config;
@@ -31,7 +32,11 @@ pub fn run(
     // Checked before training so a backtest that cannot work fails in seconds, not after an hour.
     let cutoffs = match c.windows.test_periods {
         0 => None,
-        _ => Some(eval_cutoffs(c, panel, true)?),
+        _ => {
+            let cutoffs = eval_cutoffs(c, panel, true)?;
+            selection_cutoffs(c, panel, &cutoffs)?;
+            Some(cutoffs)
+        }
     };
     let counts = [Part::Train, Part::Validation, Part::Test]
         .map(|p| dataset.windows(p).map(|w| w.len()))
