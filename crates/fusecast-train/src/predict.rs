@@ -24,14 +24,17 @@ pub fn forecast_at(
     let levels = model.config().quantiles.clone();
     let len = ds.panel.len();
     let min_encoder = ds.spec.min_encoder_length.max(1);
+    if let Some(c) = cutoffs
+        .iter()
+        .find(|&&c| c + h >= len || c + 1 < min_encoder)
+    {
+        return Err(TrainError::Invalid(format!(
+            "cutoff {c} cannot hold an encoder of at least {min_encoder} steps and {h} steps ahead in {len} periods"
+        )));
+    }
     let mut windows = Vec::new();
     for s in 0..ds.panel.n_series() {
         for &c in cutoffs {
-            if c + h >= len || c + 1 < min_encoder {
-                return Err(TrainError::Invalid(format!(
-                    "cutoff {c} cannot hold an encoder of at least {min_encoder} steps and {h} steps ahead in {len} periods"
-                )));
-            }
             windows.push(Window {
                 series: s,
                 decoder_start: c + 1,

@@ -369,7 +369,10 @@ pub fn train(
     };
     let mut order: Vec<usize> = (0..train_windows.len()).collect();
     let started = Instant::now();
-    let wall_before = state.history.last().map_or(0.0, |m| m.wall_s);
+    // Time already spent: the finished epochs, and the part of an epoch a mid-epoch checkpoint
+    // resumes (its training time; the wall time of that part is not recorded).
+    let wall_before = state.history.last().map_or(0.0, |m| m.wall_s)
+        + state.partial.as_ref().map_or(0.0, |p| p.train_secs);
     while !state.finished && state.epoch < cfg.max_epochs {
         let epoch = state.epoch + 1;
         // The order of an epoch depends only on (seed, epoch): a resumed run replays it exactly.
