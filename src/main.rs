@@ -1,8 +1,7 @@
 //! `fusecast`: global deep-learning forecasting from one TOML config.
 
 mod commands;
-mod config;
-mod progress;
+mod terminal;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +46,10 @@ struct Cli {
     /// No progress output, only results and errors.
     #[arg(long, global = true)]
     quiet: bool,
+    /// Every event (data, epochs, scores, the report) as one JSON object per line on stdout,
+    /// and nothing else there.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -60,9 +63,6 @@ enum Command {
         /// Overrides run.name.
         #[arg(long)]
         name: Option<String>,
-        /// Stream each epoch's metrics to stdout as JSON lines.
-        #[arg(long)]
-        json: bool,
         /// Continue the run from its last checkpoint (same config and data, or it is refused).
         #[arg(long)]
         resume: bool,
@@ -86,6 +86,22 @@ enum Command {
         #[arg(long)]
         refit: bool,
     },
+    /// Tune: the trials of the config's [tune] search space, stopped early by its scheduler,
+    /// the best per-cluster models assembled and scored against the baselines.
+    Tune {
+        /// The config (not needed with --status).
+        #[arg(required_unless_present = "status")]
+        config: Option<PathBuf>,
+        /// Overrides run.name (the experiment's folder).
+        #[arg(long)]
+        name: Option<String>,
+        /// Continue an interrupted experiment.
+        #[arg(long)]
+        resume: bool,
+        /// Print the trial table of a running or finished experiment folder.
+        #[arg(long, value_name = "EXPERIMENT_DIR", conflicts_with_all = ["config", "resume"])]
+        status: Option<PathBuf>,
+    },
     /// Prepare the panel a config describes and write it as a long table (parquet or CSV).
     Prepare {
         config: PathBuf,
@@ -101,31 +117,33 @@ enum Command {
 fn main() -> ExitCode {
     keep_freed_pages();
     let cli = Cli::parse();
-    let progress = progress::Progress::new(cli.quiet);
+    let out = terminal::Output::new(cli.quiet, cli.json);
     let result = match cli.command {
         Command::Run {
             config,
             name,
-            json,
             resume,
-        } => commands::run::run(&config, name, json, resume, &progress),
-        Command::Baselines { config, name } => {
-            commands::evaluate::baselines_command(&config, name, &progress)
-        }
+        } => commands::jobs::run(&config, name, resume, &out),
+        Command::Baselines { config, name } => commands::jobs::baselines(&config, name, &out),
         Command::Evaluate {
             config,
             name,
             refit,
-        } => commands::evaluate::evaluate_command(&config, name, refit, &progress),
-        Command::Prepare { config, out } => commands::prepare::run(&config, &out, &progress),
-        Command::Aggregate(args) => commands::aggregate::run(args, &progress),
-        Command::SynthTrips(args) => commands::synth_trips::run(args, &progress),
+        } => commands::jobs::evaluate(&config, name, refit, &out),
+        Command::Tune {
+            config,
+            name,
+            resume,
+            status,
+        } => commands::tune::run(config, name, resume, status, &out),
+        Command::Prepare { config, out: path } => commands::jobs::prepare(&config, &path, &out),
+        Command::Aggregate(args) => commands::aggregate::run(args, &out),
+        Command::SynthTrips(args) => commands::synth_trips::run(args, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            progress.clear();
-            eprintln!("error: {e:#}");
+            out.error(&e);
             ExitCode::FAILURE
         }
     }

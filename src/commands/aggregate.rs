@@ -8,7 +8,7 @@ use fusecast_data::time::{parse_date, parse_timezone, Frequency};
 use fusecast_data::trips::{aggregate, SeriesKeys, TripOptions, UnknownZones};
 use fusecast_data::zones::ZoneLookup;
 
-use crate::progress::Progress;
+use crate::terminal::Output;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -42,7 +42,7 @@ pub struct Args {
     out: Option<PathBuf>,
 }
 
-pub fn run(args: Args, progress: &Progress) -> Result<()> {
+pub fn run(args: Args, progress: &Output) -> Result<()> {
     let frequency = Frequency::parse(&args.frequency)
         .ok_or_else(|| anyhow::anyhow!("--frequency: use 1h or 1d"))?;
     let date = |s: &Option<String>, flag: &str| -> Result<_> {

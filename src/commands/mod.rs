@@ -1,6 +1,4 @@
 pub mod aggregate;
-pub mod evaluate;
-pub mod prepare;
-pub mod run;
+pub mod jobs;
 pub mod synth_trips;
-pub mod train;
+pub mod tune;

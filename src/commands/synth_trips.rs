@@ -5,7 +5,7 @@ use fusecast_data::synth::SynthConfig;
 use fusecast_data::synth_trips::write_trips;
 use fusecast_data::time::Day;
 
-use crate::progress::Progress;
+use crate::terminal::Output;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -29,7 +29,7 @@ fn day(s: &str, flag: &str) -> Result<Day> {
         .ok_or_else(|| anyhow::anyhow!("--{flag}: {s:?} is not a date YYYY-MM-DD"))
 }
 
-pub fn run(args: Args, progress: &Progress) -> Result<()> {
+pub fn run(args: Args, progress: &Output) -> Result<()> {
     let cfg = SynthConfig {
         seed: args.seed,
         start: day(&args.start, "start")?,

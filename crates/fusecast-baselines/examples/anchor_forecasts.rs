@@ -16,7 +16,7 @@ use fusecast_data::files::DataFile;
 use fusecast_data::prepare::holiday_calendar;
 use fusecast_data::table::{read_table, TableOptions};
 use fusecast_data::time::{date_seconds, format_timestamp};
-use fusecast_data::Frequency;
+use fusecast_data::{Frequency, RowNoteKind};
 use rayon::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -92,9 +92,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let forecasts: Vec<Vec<f64>> = results
             .into_iter()
             .map(|(mean, label, note)| {
-                if let Some(n) =
-                    note.filter(|n| n.starts_with("fallback") || n.starts_with("no forecast"))
-                {
+                if let Some(n) = note.filter(|n| {
+                    matches!(
+                        n.kind,
+                        RowNoteKind::Fallback { .. } | RowNoteKind::NoForecast
+                    )
+                }) {
                     failures += 1;
                     eprintln!("{}: {n}", spec.label());
                 }

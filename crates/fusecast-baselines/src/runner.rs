@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use fusecast_data::{Forecast, ForecastRow, Panel};
+use fusecast_data::{Forecast, ForecastRow, Panel, RowNote};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -37,7 +37,8 @@ pub struct FitRecord {
     /// What was chosen, e.g. `ETS(A,Ad,A)`.
     pub chosen: String,
     pub fit: FittedModel,
-    /// Set when `fit` is not the requested model's own fit (fallback, constant series).
+    /// Set when `fit` is not the requested model's own fit (fallback, constant series): the
+    /// row's [`RowNote`] as text, e.g. `fallback to Naive: ...`.
     pub note: Option<String>,
     pub seconds: f64,
 }
@@ -71,12 +72,7 @@ pub fn run_model(
         .par_iter()
         .map(|&(s, cutoff)| {
             let out = fit_one(panel, spec, s, cutoff, opts);
-            if out
-                .1
-                .note
-                .as_deref()
-                .is_some_and(|n| n.starts_with("fallback"))
-            {
+            if out.0.is_fallback() {
                 fallbacks.fetch_add(1, Ordering::Relaxed);
             }
             tick();
@@ -122,26 +118,32 @@ fn fit_one(
     };
     let (fit, note) = fit_or_fall_back(spec, &input);
     let prediction = fit.forecast(opts.horizon, &opts.levels);
-    let row = ForecastRow {
-        series,
-        cutoff,
-        mean: prediction.mean,
-        quantiles: prediction.quantiles,
-        note: note.clone(),
-    };
     let record = FitRecord {
         series_id: panel.series[series].clone(),
         cutoff,
         chosen: fit.describe(),
         fit,
-        note,
+        note: note.as_ref().map(RowNote::to_string),
         seconds: started.elapsed().as_secs_f64(),
+    };
+    let row = ForecastRow {
+        series,
+        cutoff,
+        mean: prediction.mean,
+        quantiles: prediction.quantiles,
+        note,
     };
     (row, record)
 }
 
-/// The requested model's fit, or the fallback and why.
-pub fn fit_or_fall_back(spec: &ModelSpec, input: &SeriesInput) -> (FittedModel, Option<String>) {
+/// The requested model's fit, or the fallback and why: [`RowNoteKind::Constant`] for a constant
+/// history, [`RowNoteKind::Fallback`] when the fit failed, [`RowNoteKind::NoForecast`] (a NaN
+/// forecast) when not even Naive fits.
+///
+/// [`RowNoteKind::Constant`]: fusecast_data::RowNoteKind::Constant
+/// [`RowNoteKind::Fallback`]: fusecast_data::RowNoteKind::Fallback
+/// [`RowNoteKind::NoForecast`]: fusecast_data::RowNoteKind::NoForecast
+pub fn fit_or_fall_back(spec: &ModelSpec, input: &SeriesInput) -> (FittedModel, Option<RowNote>) {
     let y = input.y;
     // A constant history has one sensible forecast, and several models divide by its variance.
     if let Some(&first) = y.first() {
@@ -151,7 +153,7 @@ pub fn fit_or_fall_back(spec: &ModelSpec, input: &SeriesInput) -> (FittedModel, 
                 last_season: vec![first],
                 sigma: 0.0,
             };
-            let note = format!("constant series ({first}): forecast is the constant");
+            let note = RowNote::constant(format!("forecast is the constant {first}"));
             return (FittedModel::SeasonalNaive(fit), Some(note));
         }
     }
@@ -170,43 +172,30 @@ pub fn fit_or_fall_back(spec: &ModelSpec, input: &SeriesInput) -> (FittedModel, 
                             last_season: vec![f64::NAN],
                             sigma: f64::NAN,
                         };
-                        let note = format!("no forecast: {}: {e}; Naive: {e2}", spec.label());
+                        let note =
+                            RowNote::no_forecast(format!("{}: {e}; Naive: {e2}", spec.label()));
                         return (FittedModel::SeasonalNaive(fit), Some(note));
                     }
                 },
             };
             // Most errors already name the model; say it once.
             let e = e.to_string();
-            let note = if e.contains(spec.label()) {
-                format!("fallback to {name}: {e}")
+            let reason = if e.contains(spec.label()) {
+                e
             } else {
-                format!("fallback to {name}: {}: {e}", spec.label())
+                format!("{}: {e}", spec.label())
             };
+            let note = RowNote::fallback(name, reason);
             (FittedModel::SeasonalNaive(fallback), Some(note))
         }
     }
-}
-
-/// statsforecast `cross_validation` cutoffs: `n_windows` windows `step` apart, the last one ending
-/// at the end of the data; each cutoff is the index of the last training observation.
-pub fn backtest_cutoffs(
-    len: usize,
-    horizon: usize,
-    n_windows: usize,
-    step: usize,
-) -> Option<Vec<usize>> {
-    if n_windows == 0 || horizon == 0 || (n_windows > 1 && step == 0) {
-        return None;
-    }
-    let test_size = horizon + step * (n_windows - 1);
-    let first = len.checked_sub(test_size + 1)?;
-    Some((0..n_windows).map(|k| first + k * step).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use fusecast_data::time::{date_seconds, Day, Frequency, TimeGrid};
+    use fusecast_data::RowNoteKind;
 
     fn panel(series: Vec<Vec<f64>>) -> Panel {
         let len = series[0].len();
@@ -232,14 +221,6 @@ mod tests {
     }
 
     #[test]
-    fn cutoffs_follow_statsforecast_cross_validation() {
-        // len 20, h 3, 3 windows, step 2: test_size 7, cutoffs 12, 14, 16; the last window ends at 19.
-        assert_eq!(backtest_cutoffs(20, 3, 3, 2), Some(vec![12, 14, 16]));
-        assert_eq!(backtest_cutoffs(20, 3, 1, 0), Some(vec![16]));
-        assert_eq!(backtest_cutoffs(5, 3, 3, 2), None);
-    }
-
-    #[test]
     fn every_series_and_cutoff_gets_a_row_and_failures_are_marked() {
         let weekly: Vec<f64> = (0..30)
             .map(|t| [5.0, 6.0, 7.0, 8.0, 9.0, 3.0, 1.0][t % 7])
@@ -260,11 +241,14 @@ mod tests {
         let constant_row = &run.forecast.rows[2];
         assert_eq!(constant_row.mean, vec![4.0; 3]);
         assert_eq!(constant_row.quantiles[0], vec![4.0; 3]);
-        assert!(constant_row
-            .note
-            .as_deref()
-            .unwrap()
-            .starts_with("constant series"));
+        assert_eq!(
+            constant_row.note,
+            Some(RowNote::constant("forecast is the constant 4"))
+        );
+        assert_eq!(
+            run.fits[2].note.as_deref(),
+            Some("constant series: forecast is the constant 4")
+        );
         assert_eq!(run.fallbacks, 0);
     }
 
@@ -276,13 +260,17 @@ mod tests {
         // Five days cannot hold a weekly season: Naive, and the note names the cause.
         assert_eq!(fit.describe(), "Naive");
         let note = note.unwrap();
+        assert_eq!(note.kind, RowNoteKind::Fallback { to: "Naive".into() });
         assert!(
-            note.starts_with("fallback to Naive: ") && note.contains("SeasonalNaive needs"),
+            note.reason.contains("SeasonalNaive needs") && note.reason.contains("needs at least 7"),
             "{note}"
         );
-        assert!(note.contains("needs at least 7"), "{note}");
+        assert_eq!(
+            note.to_string(),
+            format!("fallback to Naive: {}", note.reason)
+        );
         let (_, none) = fit_or_fall_back(&ModelSpec::Naive, &SeriesInput::daily(&[]));
-        assert!(none.unwrap().starts_with("no forecast"));
+        assert_eq!(none.unwrap().kind, RowNoteKind::NoForecast);
     }
 
     #[test]

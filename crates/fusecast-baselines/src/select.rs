@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use fusecast_data::csvline::quote;
-use fusecast_data::{Forecast, ForecastRow, Panel};
+use fusecast_data::{Forecast, ForecastRow, Panel, RowNote};
 
 use crate::runner::ModelRun;
 
@@ -65,7 +65,9 @@ pub fn choose(panel: &Panel, validation: &[ModelRun]) -> Vec<Choice> {
         .collect()
 }
 
-/// The "Selected" model: for each series, the rows of its chosen model.
+/// The "Selected" model: for each series, the rows of its chosen model, noted as
+/// [`RowNoteKind::Selected`](fusecast_data::RowNoteKind::Selected); a row that already had a note
+/// (a fallback, say) keeps its kind, and its reason names the chosen model.
 pub fn selected_forecast(choices: &[Choice], runs: &[ModelRun]) -> Option<Forecast> {
     let first = runs.first()?;
     let mut out = Forecast::new("Selected", first.forecast.horizon, &first.forecast.levels);
@@ -76,8 +78,14 @@ pub fn selected_forecast(choices: &[Choice], runs: &[ModelRun]) -> Option<Foreca
                 continue;
             }
             let note = Some(match &row.note {
-                Some(n) => format!("{}; {n}", run.label),
-                None => run.label.clone(),
+                Some(n) if n.reason.is_empty() => {
+                    RowNote::new(n.kind.clone(), format!("selected {}", run.label))
+                }
+                Some(n) => RowNote::new(
+                    n.kind.clone(),
+                    format!("selected {}; {}", run.label, n.reason),
+                ),
+                None => RowNote::selected(&run.label),
             });
             out.push(ForecastRow {
                 note,
@@ -167,7 +175,7 @@ mod tests {
         assert_eq!(sel.rows.len(), 2);
         assert_eq!(sel.rows[0].mean, test[1].forecast.rows[0].mean);
         assert_eq!(sel.rows[1].mean, test[0].forecast.rows[1].mean);
-        assert_eq!(sel.rows[1].note.as_deref(), Some("Naive"));
+        assert_eq!(sel.rows[1].note, Some(RowNote::selected("Naive")));
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("choices.csv");

@@ -4,6 +4,7 @@
 
 use fusecast_baselines::runner::fit_or_fall_back;
 use fusecast_baselines::{BaselinesConfig, Fitted, ModelSpec, SeriesInput, MODEL_NAMES};
+use fusecast_data::RowNoteKind;
 
 fn all_models() -> Vec<ModelSpec> {
     let config = BaselinesConfig {
@@ -35,7 +36,7 @@ fn constant_and_all_zero_series_forecast_the_constant_for_every_model() {
                 p.mean
             );
             assert!(p.quantiles.iter().flatten().all(|&v| v == value));
-            assert!(note.unwrap().starts_with("constant series"));
+            assert_eq!(note.unwrap().kind, RowNoteKind::Constant);
         }
     }
 }
@@ -50,18 +51,22 @@ fn too_short_series_fall_back_and_say_why() {
         assert!(p.mean.iter().all(|v| v.is_finite()), "{}", spec.label());
         match spec {
             // Too short for a weekly season: the naive model, named as the fallback.
-            ModelSpec::SeasonalNaive => assert!(note.unwrap().starts_with("fallback to Naive")),
+            ModelSpec::SeasonalNaive => assert_eq!(
+                note.unwrap().kind,
+                RowNoteKind::Fallback { to: "Naive".into() }
+            ),
             ModelSpec::Naive => assert!(note.is_none()),
             _ => {
                 // A model may fit 3 points in its own reduced form (e.g. non-seasonal); if it does
                 // not, the fallback is marked with the model's own error.
                 if let Some(n) = note {
-                    assert!(
-                        n.starts_with("fallback to Naive: "),
+                    assert_eq!(
+                        n.kind,
+                        RowNoteKind::Fallback { to: "Naive".into() },
                         "{}: {n}",
                         spec.label()
                     );
-                    assert!(n.contains(spec.label()), "{n}");
+                    assert!(n.reason.contains(spec.label()), "{n}");
                 }
             }
         }
@@ -88,7 +93,8 @@ fn negative_values_never_reach_a_multiplicative_fit() {
                 // Either a defined multiplicative fit on the data as given or a marked fallback;
                 // never a silent switch to another model.
                 if let Some(n) = &note {
-                    assert!(n.starts_with("fallback to SeasonalNaive"), "{n}");
+                    let to = "SeasonalNaive".into();
+                    assert_eq!(n.kind, RowNoteKind::Fallback { to }, "{n}");
                 }
             }
         }
@@ -109,7 +115,7 @@ fn non_finite_values_give_a_marked_missing_forecast() {
         let (fit, note) = fit_or_fall_back(&spec, &SeriesInput::daily(&y));
         let note = note.unwrap_or_else(|| panic!("{} accepted a NaN silently", spec.label()));
         assert!(
-            note.starts_with("no forecast") && note.contains("non-finite"),
+            note.kind == RowNoteKind::NoForecast && note.reason.contains("non-finite"),
             "{note}"
         );
         assert!(fit.forecast(3, &[]).mean.iter().all(|v| v.is_nan()));

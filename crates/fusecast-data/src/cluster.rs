@@ -282,6 +282,28 @@ pub fn single(panel: &Panel) -> Clustering {
     )
 }
 
+/// A random partition into `k` clusters of (nearly) equal size, seeded: the control an
+/// assignment must beat to be worth anything (a clustering no better than chance says nothing).
+pub fn random(panel: &Panel, k: usize, seed: u64) -> Result<Clustering> {
+    let n = panel.n_series();
+    if k == 0 || k > n {
+        return Err(DataError::config(
+            "clusters.k",
+            format!("k = {k} must be in 1..={n} (the number of series)"),
+        ));
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut rng = StdRng::seed_from_u64(seed);
+    for i in (1..n).rev() {
+        order.swap(i, rng.random_range(0..=i));
+    }
+    let mut assignment = vec![0; n];
+    for (rank, s) in order.into_iter().enumerate() {
+        assignment[s] = rank % k;
+    }
+    Ok(clustering(&weekly_profiles(panel), assignment, k, "random"))
+}
+
 /// Reads explicit assignments: a CSV with `series_id` and `cluster` columns. Every series of the
 /// panel must appear exactly once; clusters may be any labels and are numbered in sorted order.
 pub fn assignments_from_csv(path: &Path, panel: &Panel) -> Result<Clustering> {

@@ -145,6 +145,8 @@ pub enum ClusterMethod {
     KmeansProfile,
     /// Assignments from a CSV (`series_id,cluster`).
     File,
+    /// A seeded random partition into k clusters of equal size (the control for a clustering).
+    Random,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -156,6 +158,9 @@ pub struct ClustersConfig {
     pub k: usize,
     pub seed: u64,
     pub path: Option<PathBuf>,
+    /// Keep only the series of this cluster (`0..k`): a model per cluster trains on its own
+    /// series (the tuner's `scope = "per_cluster"` trials set it).
+    pub select: Option<usize>,
 }
 
 impl Default for ClustersConfig {
@@ -166,6 +171,7 @@ impl Default for ClustersConfig {
             k: 1,
             seed: 7,
             path: None,
+            select: None,
         }
     }
 }

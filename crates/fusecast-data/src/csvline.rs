@@ -1,7 +1,7 @@
 //! A minimal RFC 4180 line splitter for the small lookup files (zones, weather, cluster
 //! assignments); big data files go through polars.
 
-pub(crate) fn split(line: &str) -> Vec<String> {
+pub fn split(line: &str) -> Vec<String> {
     let mut fields = Vec::new();
     let mut field = String::new();
     let mut quoted = false;

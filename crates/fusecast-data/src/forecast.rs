@@ -19,7 +19,116 @@ pub struct ForecastRow {
     /// `quantiles[k][i]` is the `Forecast::levels[k]` quantile at step `cutoff + 1 + i`.
     pub quantiles: Vec<Vec<f64>>,
     /// Why this row is not the model's own forecast (e.g. a fallback after a failed fit).
-    pub note: Option<String>,
+    pub note: Option<RowNote>,
+}
+
+impl ForecastRow {
+    /// Whether another model forecast this row because the model's own fit failed (what the
+    /// runner and the evaluation count as fallbacks; constant series and missing forecasts are
+    /// not fallbacks).
+    pub fn is_fallback(&self) -> bool {
+        self.note
+            .as_ref()
+            .is_some_and(|n| matches!(n.kind, RowNoteKind::Fallback { .. }))
+    }
+}
+
+/// Why a [`ForecastRow`] is not simply the model's own forecast.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowNote {
+    pub kind: RowNoteKind,
+    /// Free text for people (e.g. the fit's error); never parsed.
+    pub reason: String,
+}
+
+/// What kind of row a [`RowNote`] marks. In the CSV it is the `note_kind` column (see
+/// [`RowNoteKind::code`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowNoteKind {
+    /// The model's fit failed (error, time budget, too short): model `to` forecast instead.
+    Fallback { to: String },
+    /// The history is constant: the forecast is the constant, no model was fitted.
+    Constant,
+    /// Nothing could be fitted (empty or non-finite history): the row is NaN, which the
+    /// evaluation reports as missing.
+    NoForecast,
+    /// A per-series selection's row: model `model`'s own forecast, chosen for this series.
+    Selected { model: String },
+}
+
+impl RowNote {
+    pub fn new(kind: RowNoteKind, reason: impl Into<String>) -> Self {
+        Self {
+            kind,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn fallback(to: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::new(RowNoteKind::Fallback { to: to.into() }, reason)
+    }
+
+    pub fn constant(reason: impl Into<String>) -> Self {
+        Self::new(RowNoteKind::Constant, reason)
+    }
+
+    pub fn no_forecast(reason: impl Into<String>) -> Self {
+        Self::new(RowNoteKind::NoForecast, reason)
+    }
+
+    pub fn selected(model: impl Into<String>) -> Self {
+        Self::new(
+            RowNoteKind::Selected {
+                model: model.into(),
+            },
+            "",
+        )
+    }
+}
+
+/// `fallback to SeasonalNaive: <reason>`, `constant series: <reason>`, `no forecast: <reason>`,
+/// `selected Naive[: <reason>]`.
+impl std::fmt::Display for RowNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            RowNoteKind::Fallback { to } => write!(f, "fallback to {to}")?,
+            RowNoteKind::Constant => f.write_str("constant series")?,
+            RowNoteKind::NoForecast => f.write_str("no forecast")?,
+            RowNoteKind::Selected { model } => write!(f, "selected {model}")?,
+        }
+        if !self.reason.is_empty() {
+            write!(f, ": {}", self.reason)?;
+        }
+        Ok(())
+    }
+}
+
+impl RowNoteKind {
+    /// The CSV `note_kind` value: `fallback:<model>`, `constant`, `no_forecast`,
+    /// `selected:<model>`.
+    pub fn code(&self) -> String {
+        match self {
+            RowNoteKind::Fallback { to } => format!("fallback:{to}"),
+            RowNoteKind::Constant => "constant".into(),
+            RowNoteKind::NoForecast => "no_forecast".into(),
+            RowNoteKind::Selected { model } => format!("selected:{model}"),
+        }
+    }
+
+    /// The inverse of [`RowNoteKind::code`]; `None` for anything else.
+    pub fn from_code(code: &str) -> Option<Self> {
+        let model = |m: &str| Some(m.to_string()).filter(|m| !m.is_empty());
+        match code.split_once(':') {
+            Some(("fallback", to)) => model(to).map(|to| RowNoteKind::Fallback { to }),
+            Some(("selected", m)) => model(m).map(|model| RowNoteKind::Selected { model }),
+            Some(_) => None,
+            None => match code {
+                "constant" => Some(RowNoteKind::Constant),
+                "no_forecast" => Some(RowNoteKind::NoForecast),
+                _ => None,
+            },
+        }
+    }
 }
 
 /// All forecasts of one model.
@@ -84,8 +193,9 @@ impl Forecast {
         }
     }
 
-    /// Writes the long CSV: `series_id,cutoff,timestamp,model,mean,q<level>...,note`, one line per
-    /// forecast step, timestamps as the panel's local wall clock.
+    /// Writes the long CSV: `series_id,cutoff,timestamp,model,mean,q<level>...,note_kind,note`, one
+    /// line per forecast step, timestamps as the panel's local wall clock; `note_kind` is
+    /// [`RowNoteKind::code`] and `note` the [`RowNote::reason`], both empty without a note.
     pub fn write_csv(&self, panel: &Panel, path: &Path) -> Result<()> {
         Self::write_csv_all(panel, std::slice::from_ref(self), path)
     }
@@ -119,12 +229,19 @@ impl Forecast {
         for l in levels {
             header.push_str(&format!(",q{l}"));
         }
-        writeln!(out, "{header},note").map_err(io)?;
+        writeln!(out, "{header},note_kind,note").map_err(io)?;
         for table in tables {
             let model = csvline::quote(&table.model);
             for row in &table.rows {
                 let series = csvline::quote(&panel.series[row.series]);
-                let note = csvline::quote(row.note.as_deref().unwrap_or(""));
+                let note = match &row.note {
+                    Some(n) => format!(
+                        "{},{}",
+                        csvline::quote(&n.kind.code()),
+                        csvline::quote(&n.reason)
+                    ),
+                    None => ",".to_string(),
+                };
                 let cutoff = format_timestamp(panel.grid.timestamp(row.cutoff));
                 for i in 0..table.horizon {
                     let ts = format_timestamp(panel.grid.timestamp(row.cutoff + 1 + i));
@@ -142,8 +259,8 @@ impl Forecast {
     }
 
     /// Reads a CSV written by [`Forecast::write_csv`] (or by any tool writing the same columns) for
-    /// `panel`; several models in one file are returned as one table each. Every error names the
-    /// file and line.
+    /// `panel`; several models in one file are returned as one table each. The `note_kind` column
+    /// may be left out when every `note` is empty. Every error names the file and line.
     pub fn read_csv(panel: &Panel, path: &Path) -> Result<Vec<Forecast>> {
         let file = std::fs::File::open(path).map_err(|source| DataError::Io {
             path: path.to_path_buf(),
@@ -161,12 +278,14 @@ impl Forecast {
             return Err(bad(
                 1,
                 format!(
-                    "expected the columns {} q<level>... note; found {header}",
+                    "expected the columns {},q<level>...,note_kind,note (note_kind may be left out when no row has a note); found {header}",
                     fixed.join(",")
                 ),
             ));
         }
-        let levels: Vec<f64> = cols[5..cols.len() - 1]
+        let with_kind = cols.len() >= 7 && cols[cols.len() - 2] == "note_kind";
+        let n_levels = cols.len() - 6 - usize::from(with_kind);
+        let levels: Vec<f64> = cols[5..5 + n_levels]
             .iter()
             .map(|c| {
                 c.strip_prefix('q')
@@ -235,12 +354,35 @@ impl Forecast {
                     .map_err(|_| bad(n, format!("{what} `{s}` is not a number")))
             };
             let mean = number(&f[4], "mean")?;
-            let qs: Vec<f64> = f[5..f.len() - 1]
+            let qs: Vec<f64> = f[5..5 + n_levels]
                 .iter()
                 .zip(&cols[5..])
                 .map(|(v, c)| number(v, c))
                 .collect::<Result<_>>()?;
-            let note = Some(f[f.len() - 1].clone()).filter(|s| !s.is_empty());
+            let reason = &f[f.len() - 1];
+            let kind = if with_kind {
+                f[f.len() - 2].as_str()
+            } else {
+                ""
+            };
+            let note = match (kind, reason.is_empty()) {
+                ("", true) => None,
+                ("", false) => {
+                    return Err(bad(
+                        n,
+                        format!(
+                            "note `{reason}` has no note_kind{}: a note needs its kind ({KINDS}); a file from before note_kind must be written again",
+                            if with_kind { "" } else { " column" }
+                        ),
+                    ))
+                }
+                (code, _) => {
+                    let kind = RowNoteKind::from_code(code).ok_or_else(|| {
+                        bad(n, format!("note_kind `{code}` is not one of {KINDS}"))
+                    })?;
+                    Some(RowNote::new(kind, reason.clone()))
+                }
+            };
             let t = match tables.iter().position(|t| t.model == f[3]) {
                 Some(t) => t,
                 None => {
@@ -288,6 +430,9 @@ impl Forecast {
     }
 }
 
+/// The `note_kind` values, for error messages.
+const KINDS: &str = "fallback:<model>, constant, no_forecast, selected:<model>";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,13 +450,23 @@ mod tests {
 
     fn table() -> Forecast {
         let mut f = Forecast::new("AutoETS", 2, &[0.1, 0.9]);
-        for (series, cutoff) in [(0, 3), (1, 3), (1, 5)] {
+        let notes = [
+            None,
+            Some(RowNote::fallback(
+                "SeasonalNaive",
+                "AutoETS: too short, \"3 < 7\"",
+            )),
+            Some(RowNote::constant("forecast is the constant 4")),
+            Some(RowNote::no_forecast("")),
+            Some(RowNote::selected("Naive, plain")),
+        ];
+        for (i, note) in notes.into_iter().enumerate() {
             f.push(ForecastRow {
-                series,
-                cutoff,
-                mean: vec![1.5 + cutoff as f64, 2.25],
+                series: i % 2,
+                cutoff: 3 + i,
+                mean: vec![1.5 + i as f64, 2.25],
                 quantiles: vec![vec![0.5, 1.0], vec![3.0, 4.125]],
-                note: (series == 1).then(|| "fallback: SeasonalNaive (too short)".to_string()),
+                note,
             })
             .unwrap();
         }
@@ -326,16 +481,32 @@ mod tests {
         table().write_csv(&p, &path).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with(
-            "series_id,cutoff,timestamp,model,mean,q0.1,q0.9,note\n\"a,b\",2024-01-04"
-        ));
+            "series_id,cutoff,timestamp,model,mean,q0.1,q0.9,note_kind,note\n\"a,b\",2024-01-04,2024-01-05,AutoETS,1.5,0.5,3,,\n"
+        ), "{text}");
+        for line in [
+            "JFK,2024-01-05,2024-01-06,AutoETS,2.5,0.5,3,fallback:SeasonalNaive,\"AutoETS: too short, \"\"3 < 7\"\"\"\n",
+            "\"a,b\",2024-01-06,2024-01-07,AutoETS,3.5,0.5,3,constant,forecast is the constant 4\n",
+            "JFK,2024-01-07,2024-01-08,AutoETS,4.5,0.5,3,no_forecast,\n",
+            "\"a,b\",2024-01-08,2024-01-09,AutoETS,5.5,0.5,3,\"selected:Naive, plain\",\n",
+        ] {
+            assert!(text.contains(line), "{line} not in {text}");
+        }
         let back = Forecast::read_csv(&p, &path).unwrap();
         assert_eq!(back, vec![table()]);
+        assert_eq!(
+            back[0]
+                .rows
+                .iter()
+                .map(ForecastRow::is_fallback)
+                .collect::<Vec<_>>(),
+            [false, true, false, false, false]
+        );
 
         let mut other = table();
         other.model = "Naive, \"plain\"".into();
         other.clamp_below(2.0);
         assert_eq!(other.rows[0].quantiles[0], vec![2.0, 2.0]);
-        assert_eq!(other.rows[2].mean, vec![6.5, 2.25]);
+        assert_eq!(other.rows[2].mean, vec![3.5, 2.25]);
         Forecast::write_csv_all(&p, &[table(), other.clone()], &path).unwrap();
         assert_eq!(
             Forecast::read_csv(&p, &path).unwrap(),
@@ -393,5 +564,83 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("q1.5"));
+        std::fs::write(
+            &path,
+            "series_id,cutoff,timestamp,model,mean,q0.5,note,note_kind\n",
+        )
+        .unwrap();
+        let e = Forecast::read_csv(&panel(), &path).unwrap_err().to_string();
+        assert!(
+            e.contains("bad.csv: line 1: expected the columns series_id,cutoff,timestamp,model,mean,q<level>...,note_kind,note"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn notes_need_a_known_kind_and_files_without_notes_need_no_kind_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.csv");
+        // Another tool's file: no note_kind column, empty notes.
+        std::fs::write(
+            &path,
+            "series_id,cutoff,timestamp,model,mean,q0.5,note\nJFK,2024-01-02,2024-01-03,m,1,2,\n",
+        )
+        .unwrap();
+        let t = Forecast::read_csv(&panel(), &path).unwrap();
+        assert_eq!((t[0].rows[0].mean[0], &t[0].rows[0].note), (1.0, &None));
+        let new = "series_id,cutoff,timestamp,model,mean,q0.5,note_kind,note\n";
+        let old = "series_id,cutoff,timestamp,model,mean,q0.5,note\n";
+        for (head, body, needle) in [
+            (
+                old,
+                "JFK,2024-01-02,2024-01-03,m,1,1,fallback to Naive: x\n",
+                "line 2: note `fallback to Naive: x` has no note_kind column",
+            ),
+            (
+                new,
+                "JFK,2024-01-02,2024-01-03,m,1,1,,why\n",
+                "line 2: note `why` has no note_kind: a note needs its kind (fallback:<model>, constant",
+            ),
+            (
+                new,
+                "JFK,2024-01-02,2024-01-03,m,1,1,fallback,why\n",
+                "line 2: note_kind `fallback` is not one of fallback:<model>, constant, no_forecast, selected:<model>",
+            ),
+            (
+                new,
+                "JFK,2024-01-02,2024-01-03,m,1,1,fallback:,why\n",
+                "note_kind `fallback:` is not one of",
+            ),
+            (
+                new,
+                "JFK,2024-01-02,2024-01-03,m,1,1,\n",
+                "line 2: 7 fields, the header has 8",
+            ),
+        ] {
+            std::fs::write(&path, format!("{head}{body}")).unwrap();
+            let e = Forecast::read_csv(&panel(), &path).unwrap_err().to_string();
+            assert!(e.contains(needle) && e.contains("notes.csv"), "{e}");
+        }
+    }
+
+    #[test]
+    fn kinds_have_one_code_each_and_notes_read_as_before() {
+        for kind in [
+            RowNoteKind::Fallback { to: "a:b".into() },
+            RowNoteKind::Constant,
+            RowNoteKind::NoForecast,
+            RowNoteKind::Selected { model: "M".into() },
+        ] {
+            assert_eq!(RowNoteKind::from_code(&kind.code()), Some(kind));
+        }
+        for bad in ["", "Constant", "constant:x", "selected", "other:x"] {
+            assert_eq!(RowNoteKind::from_code(bad), None, "{bad}");
+        }
+        assert_eq!(
+            RowNote::fallback("Naive", "SeasonalNaive needs 7").to_string(),
+            "fallback to Naive: SeasonalNaive needs 7"
+        );
+        assert_eq!(RowNote::selected("ETS").to_string(), "selected ETS");
+        assert_eq!(RowNote::no_forecast("").to_string(), "no forecast");
     }
 }

@@ -9,6 +9,7 @@ pub mod csvline;
 mod dense;
 pub mod error;
 pub mod files;
+pub mod fitted;
 pub mod forecast;
 pub mod panel;
 pub mod prepare;
@@ -24,7 +25,7 @@ pub mod window;
 pub mod zones;
 
 pub use error::{DataError, Result};
-pub use forecast::{Forecast, ForecastRow};
+pub use forecast::{Forecast, ForecastRow, RowNote, RowNoteKind};
 pub use panel::Panel;
 pub use polars;
 pub use time::{Frequency, TimeGrid};

@@ -155,6 +155,56 @@ impl Panel {
         Ok(())
     }
 
+    /// The panel of the series `keep` (indices, in that order), with their covariates and
+    /// statics.
+    pub fn select_series(&self, keep: &[usize]) -> Result<Panel> {
+        let len = self.grid.len;
+        if let Some(s) = keep.iter().find(|s| **s >= self.n_series()) {
+            return Err(DataError::Invalid(format!(
+                "series index {s} is out of range ({} series)",
+                self.n_series()
+            )));
+        }
+        let per_series = |v: &[f64]| -> Vec<f64> {
+            keep.iter()
+                .flat_map(|s| v[s * len..(s + 1) * len].iter().copied())
+                .collect()
+        };
+        let covariates = self
+            .covariates
+            .iter()
+            .map(|c| Covariate {
+                values: match &c.values {
+                    CovariateValues::Shared(v) => CovariateValues::Shared(v.clone()),
+                    CovariateValues::PerSeries(v) => CovariateValues::PerSeries(
+                        keep.iter()
+                            .flat_map(|s| v[s * len..(s + 1) * len].iter().copied())
+                            .collect(),
+                    ),
+                },
+                ..c.clone()
+            })
+            .collect();
+        let statics = self
+            .statics
+            .iter()
+            .map(|st| StaticCategorical {
+                name: st.name.clone(),
+                values: keep.iter().map(|s| st.values[*s].clone()).collect(),
+            })
+            .collect();
+        let p = Panel {
+            grid: self.grid,
+            target_name: self.target_name.clone(),
+            series: keep.iter().map(|s| self.series[*s].clone()).collect(),
+            target: per_series(&self.target),
+            covariates,
+            statics,
+        };
+        p.validate()?;
+        Ok(p)
+    }
+
     /// Checks the invariants every later stage relies on.
     pub fn validate(&self) -> Result<()> {
         let n = self.n_series();
@@ -331,27 +381,76 @@ fn format_count(v: f64) -> String {
 }
 
 impl Panel {
-    /// A stable 64-bit FNV-1a fingerprint of the grid, series ids and target values: a resume or
+    /// A stable 64-bit FNV-1a fingerprint of the grid, series ids, target values, covariates and
+    /// statics (so the cluster assignment too): a resume or
     /// a prediction run can check that it sees the same data.
     pub fn fingerprint(&self) -> String {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut eat = |bytes: &[u8]| {
-            for b in bytes {
-                h ^= *b as u64;
-                h = h.wrapping_mul(0x0100_0000_01b3);
-            }
-        };
-        eat(&self.grid.start.to_le_bytes());
-        eat(&(self.grid.len as u64).to_le_bytes());
-        eat(self.grid.frequency.label().as_bytes());
-        eat(self.target_name.as_bytes());
+        let mut h = Fnv::new();
+        h.eat(&self.grid.start.to_le_bytes());
+        h.eat(&(self.grid.len as u64).to_le_bytes());
+        h.eat(self.grid.frequency.label().as_bytes());
+        h.eat(self.target_name.as_bytes());
         for s in &self.series {
-            eat(s.as_bytes());
-            eat(&[0]);
+            h.eat(s.as_bytes());
+            h.eat(&[0]);
         }
         for v in &self.target {
-            eat(&v.to_le_bytes());
+            h.eat(&v.to_le_bytes());
         }
-        format!("{h:016x}")
+        for c in &self.covariates {
+            h.eat(c.name.as_bytes());
+            h.eat(&[0, c.role as u8]);
+            if let CovariateKind::Categorical { cardinality } = c.kind {
+                h.eat(&(cardinality as u64).to_le_bytes());
+            }
+            let values = match &c.values {
+                CovariateValues::Shared(v) => v,
+                CovariateValues::PerSeries(v) => v,
+            };
+            for v in values {
+                h.eat(&v.to_le_bytes());
+            }
+        }
+        for s in &self.statics {
+            h.eat(s.name.as_bytes());
+            h.eat(&[0]);
+            h.eat(
+                self.static_fingerprint(&s.name)
+                    .unwrap_or_default()
+                    .as_bytes(),
+            );
+        }
+        h.hex()
+    }
+
+    /// Fingerprint of one static attribute's values (the cluster assignment, a zone's borough).
+    pub fn static_fingerprint(&self, name: &str) -> Option<String> {
+        let values = self.static_values(name)?;
+        let mut h = Fnv::new();
+        for v in values {
+            h.eat(v.as_bytes());
+            h.eat(&[0]);
+        }
+        Some(h.hex())
+    }
+}
+
+/// FNV-1a, 64 bits: stable across builds and platforms (std's hasher is not).
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn eat(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= *b as u64;
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn hex(&self) -> String {
+        format!("{:016x}", self.0)
     }
 }

@@ -230,6 +230,7 @@ pub fn cluster(panel: &Panel, cfg: &ClustersConfig, base: &Path) -> Result<Clust
     match cfg.method {
         ClusterMethod::None => Ok(cluster::single(panel)),
         ClusterMethod::KmeansProfile => cluster::cluster_panel(panel, cfg.profile, cfg.k, cfg.seed),
+        ClusterMethod::Random => cluster::random(panel, cfg.k, cfg.seed),
         ClusterMethod::File => {
             let path = cfg.path.as_ref().ok_or_else(|| {
                 DataError::config("clusters.path", "method = \"file\" needs a path")
@@ -258,10 +259,45 @@ pub fn prepare(
             .collect(),
     )?;
     panel.validate()?;
+    let (panel, clustering) = match clusters.select {
+        None => (panel, clustering),
+        Some(c) => select_cluster(panel, clustering, c)?,
+    };
     Ok(Prepared {
         panel,
         ingest,
         clustering,
         weather_filled,
     })
+}
+
+/// The series of cluster `c` alone, with their assignment.
+fn select_cluster(panel: Panel, clustering: Clustering, c: usize) -> Result<(Panel, Clustering)> {
+    if c >= clustering.k {
+        return Err(DataError::config(
+            "clusters.select",
+            format!(
+                "cluster {c} does not exist: the clustering has k = {} (clusters 0..{})",
+                clustering.k, clustering.k
+            ),
+        ));
+    }
+    let keep: Vec<usize> = (0..panel.n_series())
+        .filter(|s| clustering.assignment[*s] == c)
+        .collect();
+    if keep.is_empty() {
+        return Err(DataError::config(
+            "clusters.select",
+            format!("cluster {c} has no series"),
+        ));
+    }
+    let panel = panel.select_series(&keep)?;
+    let assignment = vec![c; keep.len()];
+    Ok((
+        panel,
+        Clustering {
+            assignment,
+            ..clustering
+        },
+    ))
 }

@@ -9,12 +9,27 @@ use serde::{Deserialize, Serialize};
 pub const UNKNOWN: &str = "<unknown>";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Classes")]
 pub struct Vocabulary {
     pub name: String,
     /// `classes[0]` is [`UNKNOWN`]; the rest sorted.
     pub classes: Vec<String>,
     #[serde(skip)]
     index: HashMap<String, usize>,
+}
+
+/// What a vocabulary is saved as; reading it back builds the lookup, so a loaded vocabulary
+/// codes exactly as the fitted one did.
+#[derive(Deserialize)]
+struct Classes {
+    name: String,
+    classes: Vec<String>,
+}
+
+impl From<Classes> for Vocabulary {
+    fn from(c: Classes) -> Self {
+        Vocabulary::from_classes(&c.name, c.classes)
+    }
 }
 
 impl Vocabulary {
@@ -40,9 +55,9 @@ impl Vocabulary {
         }
     }
 
-    /// Rebuilds the lookup after deserializing.
-    pub fn reindex(self) -> Self {
-        Self::from_classes(&self.name, self.classes)
+    /// Whether `value` has a code of its own (else it codes as [`UNKNOWN`]).
+    pub fn knows(&self, value: &str) -> bool {
+        self.index.contains_key(value)
     }
 
     pub fn code(&self, value: &str) -> usize {
@@ -69,7 +84,7 @@ mod tests {
         assert_eq!(v.code("Queens"), 3);
         assert_eq!(v.code("Atlantis"), 0);
         let json = serde_json::to_string(&v).unwrap();
-        let back: Vocabulary = serde_json::from_str::<Vocabulary>(&json).unwrap().reindex();
+        let back: Vocabulary = serde_json::from_str::<Vocabulary>(&json).unwrap();
         assert_eq!(back.code("Bronx"), 1);
     }
 }

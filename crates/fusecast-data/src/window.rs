@@ -36,8 +36,8 @@ impl TimeSplit {
     pub fn from_tail(len: usize, validation: usize, test: usize) -> Result<Self> {
         if validation + test >= len {
             return Err(DataError::config(
-                "split",
-                format!("validation ({validation}) + test ({test}) periods leave nothing to train on in {len} periods"),
+                "windows",
+                format!("validation_periods ({validation}) + test_periods ({test}) leave nothing to train on in {len} periods"),
             ));
         }
         Ok(TimeSplit {
@@ -78,13 +78,13 @@ impl Windows {
     pub fn new(n_series: usize, spec: WindowSpec, split: TimeSplit, part: Part) -> Result<Self> {
         if spec.horizon == 0 || spec.encoder_length == 0 || spec.stride == 0 {
             return Err(DataError::config(
-                "model",
+                "windows",
                 "encoder_length, horizon and stride must be at least 1",
             ));
         }
         if spec.min_encoder_length == 0 || spec.min_encoder_length > spec.encoder_length {
             return Err(DataError::config(
-                "model.min_encoder_length",
+                "windows.min_encoder_length",
                 "must be in 1..=encoder_length",
             ));
         }
@@ -159,7 +159,17 @@ pub struct FeatureLayout {
 pub const RELATIVE_TIME: &str = "relative_time_idx";
 
 impl FeatureLayout {
-    pub fn fit(panel: &Panel) -> Self {
+    /// The layout of a panel's columns, vocabularies fitted on its values. Observed
+    /// categoricals have no place in it: the decoder would read their future values.
+    pub fn fit(panel: &Panel) -> Result<Self> {
+        if let Some(c) = panel.covariates.iter().find(|c| {
+            c.role == Role::Observed && matches!(c.kind, CovariateKind::Categorical { .. })
+        }) {
+            return Err(DataError::config(
+                "features",
+                format!("{:?} is an observed categorical covariate; the model takes observed inputs as reals only (known categoricals such as the calendar are fine)", c.name),
+            ));
+        }
         let mut statics = vec![Vocabulary::fit(
             "series_id",
             panel.series.iter().map(String::as_str),
@@ -187,12 +197,11 @@ impl FeatureLayout {
         known_reals.push(RELATIVE_TIME.to_string());
         let mut observed_reals = vec![panel.target_name.clone()];
         observed_reals.extend(pick(Role::Observed, false).iter().map(|c| c.name.clone()));
-        FeatureLayout {
+        Ok(FeatureLayout {
             static_categoricals: statics,
             static_reals: vec!["target_center".into(), "target_scale".into()],
             known_categoricals: pick(Role::Known, true)
                 .iter()
-                .chain(pick(Role::Observed, true).iter())
                 .map(|c| match c.kind {
                     CovariateKind::Categorical { cardinality } => (c.name.clone(), cardinality),
                     CovariateKind::Real => unreachable!("filtered to categoricals"),
@@ -200,7 +209,49 @@ impl FeatureLayout {
                 .collect(),
             known_reals,
             observed_reals,
-        }
+        })
+    }
+
+    /// The first way `other` (fitted on other data) differs in its variables, not counting
+    /// vocabulary classes: names, order, cardinalities.
+    pub fn variables_differ(&self, other: &FeatureLayout) -> Option<String> {
+        let names = |l: &FeatureLayout| -> Vec<String> {
+            l.static_categoricals
+                .iter()
+                .map(|v| v.name.clone())
+                .collect()
+        };
+        let pairs = [
+            (
+                "static categoricals",
+                format!("{:?}", names(self)),
+                format!("{:?}", names(other)),
+            ),
+            (
+                "static reals",
+                format!("{:?}", self.static_reals),
+                format!("{:?}", other.static_reals),
+            ),
+            (
+                "known categoricals",
+                format!("{:?}", self.known_categoricals),
+                format!("{:?}", other.known_categoricals),
+            ),
+            (
+                "known reals",
+                format!("{:?}", self.known_reals),
+                format!("{:?}", other.known_reals),
+            ),
+            (
+                "observed reals",
+                format!("{:?}", self.observed_reals),
+                format!("{:?}", other.observed_reals),
+            ),
+        ];
+        pairs
+            .into_iter()
+            .find(|(_, a, b)| a != b)
+            .map(|(what, a, b)| format!("{what}: the model has {a}, the data {b}"))
     }
 }
 
@@ -308,7 +359,7 @@ impl<'a> WindowDataset<'a> {
             };
             if periods > 0 && periods < spec.horizon {
                 return Err(DataError::config(
-                    format!("split.{name}_periods"),
+                    format!("windows.{name}_periods"),
                     format!(
                         "{periods} periods cannot hold one horizon of {}",
                         spec.horizon
@@ -322,7 +373,7 @@ impl<'a> WindowDataset<'a> {
             spec,
             split,
             scaler: TargetScaler::fit(panel, transform, split.train_end)?,
-            layout: FeatureLayout::fit(panel),
+            layout: FeatureLayout::fit(panel)?,
             covariate_scales: fit_covariate_scales(panel, split.train_end),
         }
         .with_static_real_scales())

@@ -4,7 +4,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{shared, zone_options};
+use common::{fixture, zone_options};
 use fusecast_data::files::DataFile;
 use fusecast_data::polars::prelude::*;
 use fusecast_data::scale::TargetTransform;
@@ -228,7 +228,7 @@ fn unknown_zone_ids_name_file_row_and_zone() {
 
 #[test]
 fn empty_after_filtering_says_what_was_filtered() {
-    let path = shared("tlc/yellow_tripdata_2020-04_sample1000.csv");
+    let path = fixture("tlc/yellow_tripdata_2020-04_sample1000.csv");
     let err = aggregate(&zone_options(
         &[path],
         Frequency::Daily,

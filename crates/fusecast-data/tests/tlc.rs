@@ -1,11 +1,11 @@
-//! Real NYC TLC files from ../shared/data/tlc, every schema, against counts computed here by plain
+//! Real NYC TLC files from data/tlc (the repository's fixtures), every schema, against counts computed here by plain
 //! loops over the raw files.
 
 mod common;
 
 use std::collections::HashMap;
 
-use common::{count_csv, shared, zone_options};
+use common::{count_csv, fixture, zone_options};
 use fusecast_data::files::DataFile;
 use fusecast_data::polars::prelude::*;
 use fusecast_data::time::{format_timestamp, Frequency};
@@ -27,7 +27,7 @@ fn as_map(agg: &Aggregated, key_len: usize) -> HashMap<(String, String), u64> {
 
 #[test]
 fn yellow_csv_daily_and_hourly_match_a_plain_count() {
-    let path = shared("tlc/yellow_tripdata_2020-04_sample1000.csv");
+    let path = fixture("tlc/yellow_tripdata_2020-04_sample1000.csv");
     let text = std::fs::read_to_string(&path).unwrap();
     for (freq, key_len) in [(Frequency::Daily, 10), (Frequency::Hourly, 13)] {
         let agg = aggregate(&zone_options(
@@ -55,7 +55,7 @@ fn yellow_csv_daily_and_hourly_match_a_plain_count() {
 
 #[test]
 fn trips_outside_the_range_are_dropped_and_counted() {
-    let path = shared("tlc/yellow_tripdata_2020-04_sample1000.csv");
+    let path = fixture("tlc/yellow_tripdata_2020-04_sample1000.csv");
     let text = std::fs::read_to_string(&path).unwrap();
     let agg = aggregate(&zone_options(
         &[path],
@@ -79,7 +79,7 @@ fn trips_outside_the_range_are_dropped_and_counted() {
 
 #[test]
 fn fhv_counts_rows_without_a_zone() {
-    let path = shared("tlc/fhv_tripdata_2020-04_sample1000.csv");
+    let path = fixture("tlc/fhv_tripdata_2020-04_sample1000.csv");
     let text = std::fs::read_to_string(&path).unwrap();
     let agg = aggregate(&zone_options(
         &[path],
@@ -99,7 +99,7 @@ fn fhv_counts_rows_without_a_zone() {
 
 #[test]
 fn fhvhv_is_detected_and_counted() {
-    let path = shared("tlc/fhvhv_tripdata_2020-04_sample1000.csv");
+    let path = fixture("tlc/fhvhv_tripdata_2020-04_sample1000.csv");
     let text = std::fs::read_to_string(&path).unwrap();
     let agg = aggregate(&zone_options(
         &[path],
@@ -117,7 +117,7 @@ fn fhvhv_is_detected_and_counted() {
 
 /// The green parquet read eagerly in full, then counted by a plain loop with chrono.
 fn green_reference(hourly: bool) -> HashMap<(String, String), u64> {
-    let file = std::fs::File::open(shared("tlc/green_tripdata_2020-04.parquet")).unwrap();
+    let file = std::fs::File::open(fixture("tlc/green_tripdata_2020-04.parquet")).unwrap();
     let df = ParquetReader::new(file).finish().unwrap();
     let ts = df
         .column("lpep_pickup_datetime")
@@ -154,7 +154,7 @@ fn green_reference(hourly: bool) -> HashMap<(String, String), u64> {
 
 #[test]
 fn green_parquet_matches_an_eager_reference_count() {
-    let path = shared("tlc/green_tripdata_2020-04.parquet");
+    let path = fixture("tlc/green_tripdata_2020-04.parquet");
     for (freq, key_len, hourly) in [(Frequency::Daily, 10, false), (Frequency::Hourly, 13, true)] {
         let agg = aggregate(&zone_options(
             std::slice::from_ref(&path),
@@ -178,7 +178,7 @@ fn green_parquet_matches_an_eager_reference_count() {
 /// and the id column as int32, int64 or double: all give the same panel.
 #[test]
 fn ray_layout_and_id_types_agree() {
-    let path = shared("tlc/yellow_tripdata_2020-04_sample1000.csv");
+    let path = fixture("tlc/yellow_tripdata_2020-04_sample1000.csv");
     let expected = aggregate(&zone_options(
         std::slice::from_ref(&path),
         Frequency::Daily,
@@ -228,7 +228,7 @@ fn ray_layout_and_id_types_agree() {
 
 #[test]
 fn sums_a_value_column() {
-    let path = shared("tlc/yellow_tripdata_2020-04_sample1000.csv");
+    let path = fixture("tlc/yellow_tripdata_2020-04_sample1000.csv");
     let text = std::fs::read_to_string(&path).unwrap();
     let mut opts = zone_options(&[path], Frequency::Daily, "2020-04-01", "2020-04-30");
     opts.value_column = Some("total_amount".into());
@@ -307,7 +307,7 @@ fn detects_every_schema_from_its_columns() {
 
 #[test]
 fn a_zone_list_keeps_only_those_zones() {
-    let path = shared("tlc/green_tripdata_2020-04.parquet");
+    let path = fixture("tlc/green_tripdata_2020-04.parquet");
     let mut opts = zone_options(&[path], Frequency::Daily, "2020-04-01", "2020-04-30");
     if let fusecast_data::trips::SeriesKeys::Zones { only, .. } = &mut opts.keys {
         *only = Some(vec![138, 74, 75]);

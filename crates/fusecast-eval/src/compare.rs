@@ -40,6 +40,30 @@ pub enum EvalError {
         series: String,
         cutoff: String,
     },
+    #[error("eval: {windows} windows {step} steps apart with horizon {horizon} need {span} periods after at least one; the panel has {len}")]
+    TooFewPeriods {
+        windows: usize,
+        step: usize,
+        horizon: usize,
+        span: usize,
+        len: usize,
+    },
+    #[error("eval: {windows} windows x step {step} with horizon {horizon} span the last {span} periods, but only windows.test_periods = {test_periods} are held out from training; lower eval.windows / eval.step or raise windows.test_periods")]
+    PastTestPeriods {
+        windows: usize,
+        step: usize,
+        horizon: usize,
+        span: usize,
+        test_periods: usize,
+    },
+    #[error("baselines.selection_windows = {windows}: not enough history before the first cutoff ({first_cutoff})")]
+    SelectionHistory {
+        windows: usize,
+        first_cutoff: String,
+    },
+    /// A count the config requires to be at least 1 (`key`, e.g. `eval.step`) is 0.
+    #[error("{key} must be at least 1")]
+    Zero { key: &'static str },
     #[error("writing {path}: {source}")]
     Io {
         path: std::path::PathBuf,
@@ -60,7 +84,9 @@ pub struct ModelScores {
     pub overall: Scores,
     pub per_cluster: Vec<(String, Scores)>,
     pub per_series: Vec<SeriesScores>,
-    /// Windows whose forecast is a fallback, not the model's own (see the forecast notes).
+    /// Windows another model forecast because this one's fit failed
+    /// ([`RowNoteKind::Fallback`](fusecast_data::RowNoteKind::Fallback)); constant series and
+    /// missing forecasts (`NoForecast`, counted as missing points) are not fallbacks.
     pub fallbacks: usize,
 }
 
@@ -177,11 +203,7 @@ pub fn compare(
                 overall: aggregate(&per_series),
                 per_cluster,
                 per_series,
-                fallbacks: f
-                    .rows
-                    .iter()
-                    .filter(|r| r.note.as_deref().is_some_and(|n| n.contains("fallback")))
-                    .count(),
+                fallbacks: f.rows.iter().filter(|r| r.is_fallback()).count(),
             }
         })
         .collect();
@@ -233,7 +255,7 @@ fn cluster_names(clusters: Option<&[String]>) -> Vec<String> {
 mod tests {
     use super::*;
     use fusecast_data::time::{date_seconds, Day, Frequency, TimeGrid};
-    use fusecast_data::ForecastRow;
+    use fusecast_data::{ForecastRow, RowNote};
 
     fn panel() -> Panel {
         let grid = TimeGrid {
@@ -308,5 +330,20 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("past the end"));
+    }
+
+    #[test]
+    fn fallbacks_are_the_rows_noted_as_fallbacks() {
+        let windows = [(0, 7), (0, 9), (1, 7), (1, 9)];
+        let mut m = model("m", 0.0, &windows);
+        m.rows[0].note = Some(RowNote::fallback("Naive", "m: too short"));
+        m.rows[1].note = Some(RowNote::no_forecast("m: non-finite"));
+        m.rows[2].note = Some(RowNote::constant("forecast is the constant 3"));
+        let mut sel = model("Selected", 0.0, &windows);
+        sel.rows[0].note = Some(RowNote::fallback("SeasonalNaive", "selected m; failed"));
+        sel.rows[1].note = Some(RowNote::selected("m"));
+        let c = compare(&panel(), &[m, sel], 1, &[], None).unwrap();
+        assert_eq!(c.models[0].fallbacks, 1);
+        assert_eq!(c.models[1].fallbacks, 1);
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod compare;
 pub mod config;
+pub mod cutoffs;
 pub mod metrics;
 pub mod plot;
 mod png;
@@ -11,4 +12,5 @@ pub mod report;
 
 pub use compare::{Comparison, EvalError, ModelScores};
 pub use config::EvalConfig;
+pub use cutoffs::{backtest_cutoffs, eval_cutoffs, selection_cutoffs};
 pub use metrics::{Scores, SeriesScores};

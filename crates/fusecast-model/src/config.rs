@@ -31,26 +31,27 @@ pub struct TftConfig {
     /// Embedding size per categorical name, overriding PF's size rule.
     pub embedding_sizes: BTreeMap<String, usize>,
     // The variables come from the data (its feature layout), not from the TOML `[model]`
-    // section, so they are skipped by serde there.
+    // section: they are left out of the resolved config while empty and refused there
+    // ([`TftConfig::check_no_variables`]), and written in full with a model artifact.
     /// Columns of `x_cat`, in order.
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub categoricals: Vec<Categorical>,
     /// Columns of `x_cont`, in order.
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reals: Vec<String>,
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub static_categoricals: Vec<String>,
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub static_reals: Vec<String>,
     /// Time-varying inputs seen over the encoder (known and observed).
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub encoder_categoricals: Vec<String>,
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub encoder_reals: Vec<String>,
     /// Time-varying inputs known over the forecast window.
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub decoder_categoricals: Vec<String>,
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub decoder_reals: Vec<String>,
 }
 
@@ -139,6 +140,28 @@ impl TftConfig {
         }
         if let Some((name, _)) = self.embedding_sizes.iter().find(|(_, v)| **v == 0) {
             return Err(invalid("embedding_sizes", format!("{name:?} has size 0")));
+        }
+        Ok(())
+    }
+
+    /// The variables are the data's to set: a TOML `[model]` section naming one is refused.
+    pub fn check_no_variables(&self) -> Result<(), ConfigError> {
+        for (key, empty) in [
+            ("categoricals", self.categoricals.is_empty()),
+            ("reals", self.reals.is_empty()),
+            ("static_categoricals", self.static_categoricals.is_empty()),
+            ("static_reals", self.static_reals.is_empty()),
+            ("encoder_categoricals", self.encoder_categoricals.is_empty()),
+            ("encoder_reals", self.encoder_reals.is_empty()),
+            ("decoder_categoricals", self.decoder_categoricals.is_empty()),
+            ("decoder_reals", self.decoder_reals.is_empty()),
+        ] {
+            if !empty {
+                return Err(invalid(
+                    key,
+                    "the model's variables come from the data's feature layout ([features]), not from [model]",
+                ));
+            }
         }
         Ok(())
     }

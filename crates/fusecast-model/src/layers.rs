@@ -154,23 +154,55 @@ pub fn resample(x: Tensor<3>, d_out: usize) -> Tensor<3> {
     x.reshape([a * b, d_in]).matmul(m).reshape([a, b, d_out])
 }
 
+thread_local! {
+    /// The dropout stream of this thread while [`with_dropout_seed`] runs.
+    static DROPOUT_STREAM: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with this thread's dropout masks drawn from a stream seeded by `seed` instead of the
+/// device RNG. burn's device RNG is shared by the whole process: two trainings running at once
+/// (concurrent tuner trials) would interleave their draws and neither would reproduce alone.
+pub fn with_dropout_seed<T>(seed: u64, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<u64>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DROPOUT_STREAM.with(|s| s.set(self.0));
+        }
+    }
+    let _restore = Restore(DROPOUT_STREAM.with(|s| s.replace(Some(seed))));
+    f()
+}
+
+/// The next mask seed: from the thread's stream inside [`with_dropout_seed`], else the device RNG.
+fn next_mask_seed(device: &Device) -> u64 {
+    if let Some(state) = DROPOUT_STREAM.with(|s| s.get()) {
+        let next = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        DROPOUT_STREAM.with(|s| s.set(Some(next)));
+        let mut z = next;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        return z ^ (z >> 31);
+    }
+    let seed: Vec<f32> = Tensor::<1>::random([2], Distribution::Uniform(0.0, 1.0), device)
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("f32 seed");
+    ((seed[0].to_bits() as u64) << 32) | seed[1].to_bits() as u64
+}
+
 /// Dropout as burn's `Dropout` (same gating: training flag, autodiff device, p > 0), with a
 /// cheaper mask: one tensor holding `0` or `1 / keep`, drawn by a SplitMix64 stream seeded from
-/// the device RNG (so `device.seed` still fixes it), one product instead of burn's Bernoulli
-/// sampler and two products. Each draw is 16 bits (four per SplitMix64 output): the keep
-/// probability is `round(keep * 65536) / 65536` (within 1e-5 of `1 - p`) and the scale is its
-/// exact inverse, so the mask's mean is exactly 1.
+/// [`next_mask_seed`], one product instead of burn's Bernoulli sampler and two products. Each
+/// draw is 16 bits (four per SplitMix64 output): the keep probability is
+/// `round(keep * 65536) / 65536` (within 1e-5 of `1 - p`) and the scale is its exact inverse, so
+/// the mask's mean is exactly 1.
 pub fn dropout<const D: usize>(d: &Dropout, x: Tensor<D>) -> Tensor<D> {
     if !d.training.is_enabled() || !x.device().is_autodiff() || d.prob == 0.0 {
         return x;
     }
     let device = x.device();
-    let seed: Vec<f32> = Tensor::<1>::random([2], Distribution::Uniform(0.0, 1.0), &device)
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .expect("f32 seed");
-    let seed = ((seed[0].to_bits() as u64) << 32) | seed[1].to_bits() as u64;
+    let seed = next_mask_seed(&device);
     let shape = x.shape();
     let mask = dropout_mask(shape.num_elements(), 1.0 - d.prob, seed);
     x * Tensor::<D>::from_data(TensorData::new(mask, shape), &device)

@@ -16,4 +16,5 @@ pub mod vsn;
 
 pub use burn;
 pub use config::{Categorical, TftConfig};
+pub use layers::with_dropout_seed;
 pub use tft::{Tft, TftInput, TftOutput};

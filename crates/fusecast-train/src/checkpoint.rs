@@ -16,33 +16,48 @@ use serde_json::Value;
 
 use fusecast_data::window::WindowDataset;
 
-use crate::trainer::{EpochMetrics, TrainConfig, TrainError};
+use crate::config::TrainConfig;
+use crate::error::TrainError;
+use crate::metrics::EpochMetrics;
 
-/// Where checkpoints go and whether to continue from the last one.
+/// Where checkpoints go, where the best model lives, and whether to continue from the last one.
 #[derive(Clone, Debug)]
 pub struct Checkpointing {
     pub dir: PathBuf,
+    /// The best model's one home (`best/` of a run directory), swapped in atomically.
+    pub best_dir: PathBuf,
+    /// Files written beside the best model's weights every time it changes (the model
+    /// artifact's config and fitted features): name and contents.
+    pub best_files: Vec<(String, Vec<u8>)>,
     pub keep_last: usize,
     pub resume: bool,
 }
 
-/// What a run must match to continue from a checkpoint.
+/// What a run must match to continue from a checkpoint: everything that changes what is
+/// computed. Budgets (`max_epochs`, `max_steps`, `time_budget_s`), how often checkpoints are
+/// written and the devices may change (a scheduler continues a paused trial with a larger
+/// budget; N replicas compute the same step as one).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunIdentity {
     pub model: Value,
     pub train: Value,
     /// The windows (lengths, split, target transform): they decide the batches and the scaler.
-    #[serde(default)]
     pub windows: Value,
+    /// How each panel column enters the model (variables, vocabularies).
+    pub layout: Value,
+    /// Fingerprint per static attribute (the cluster assignment among them), to name a change.
+    pub statics: Value,
     pub data_fingerprint: String,
 }
 
 impl RunIdentity {
     pub fn new(model: &TftConfig, train: &TrainConfig, ds: &WindowDataset) -> Self {
-        // How often checkpoints are written does not change what is computed: a resume may
-        // change it.
         let train = TrainConfig {
+            max_epochs: 0,
+            max_steps: None,
+            time_budget_s: None,
             checkpoint_every_steps: None,
+            devices: Vec::new(),
             ..train.clone()
         };
         let mut windows = serde_json::to_value(ds.spec).expect("spec serializes");
@@ -53,26 +68,46 @@ impl RunIdentity {
             "target_transform".into(),
             serde_json::to_value(ds.scaler.transform).expect("transform serializes"),
         );
+        let mut train = serde_json::to_value(&train).expect("config serializes");
+        let fields = train.as_object_mut().expect("an object");
+        for budget in [
+            "max_epochs",
+            "max_steps",
+            "time_budget_s",
+            "checkpoint_every_steps",
+            "devices",
+        ] {
+            fields.remove(budget);
+        }
+        let statics = ds
+            .panel
+            .statics
+            .iter()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    Value::from(ds.panel.static_fingerprint(&s.name).unwrap_or_default()),
+                )
+            })
+            .collect::<serde_json::Map<_, _>>();
         RunIdentity {
             model: serde_json::to_value(model).expect("config serializes"),
-            train: serde_json::to_value(&train).expect("config serializes"),
+            train,
             windows,
+            layout: serde_json::to_value(&ds.layout).expect("layout serializes"),
+            statics: Value::Object(statics),
             data_fingerprint: ds.panel.fingerprint(),
         }
     }
 
     /// The first difference, named by section and key.
     pub fn difference(&self, other: &RunIdentity) -> Option<String> {
-        if self.data_fingerprint != other.data_fingerprint {
-            return Some(format!(
-                "the data differ (fingerprint {} in the checkpoint, {} now)",
-                self.data_fingerprint, other.data_fingerprint
-            ));
-        }
         for (section, a, b) in [
             ("model", &self.model, &other.model),
             ("train", &self.train, &other.train),
             ("windows", &self.windows, &other.windows),
+            ("static", &self.statics, &other.statics),
+            ("the feature layout's", &self.layout, &other.layout),
         ] {
             if a != b {
                 let key = match (a.as_object(), b.as_object()) {
@@ -93,6 +128,12 @@ impl RunIdentity {
                 });
             }
         }
+        if self.data_fingerprint != other.data_fingerprint {
+            return Some(format!(
+                "the data differ (fingerprint {} in the checkpoint, {} now)",
+                self.data_fingerprint, other.data_fingerprint
+            ));
+        }
         None
     }
 }
@@ -103,12 +144,15 @@ pub struct TrainerState {
     pub epoch: usize,
     pub step: usize,
     pub lr: f64,
-    pub best: f64,
+    /// The best value of the monitored metric so far; none before the first epoch ends (infinity has no
+    /// JSON form: a mid-epoch checkpoint of the first epoch once could not be read back).
+    pub best: Option<f64>,
     pub best_epoch: usize,
     pub since_best: usize,
     pub since_plateau: usize,
     pub history: Vec<EpochMetrics>,
-    /// Early stopping, the time budget or max_steps ended the run.
+    /// Early stopping ended the run. Budgets (epochs, steps, time) are not recorded here: a
+    /// resume with a larger budget continues.
     pub finished: bool,
     /// Inside an unfinished epoch (a mid-epoch checkpoint): batches done and their sums.
     #[serde(default)]
@@ -138,7 +182,7 @@ fn read_state(dir: &Path) -> Result<TrainerState, TrainError> {
 }
 
 fn io(path: &Path, e: impl std::fmt::Display) -> TrainError {
-    TrainError::Invalid(format!("{}: {e}", path.display()))
+    TrainError::io(path, e)
 }
 
 /// Where the previous best model waits while the new one is renamed into `best/`.
@@ -204,19 +248,7 @@ impl Checkpointing {
         // replayed epoch rewrites identically. The previous best is moved aside, not deleted,
         // until the new one is in place (`load_last` falls back to it).
         if let Some(b) = best {
-            let tmp_best = self.dir.join(".tmp-best");
-            let _ = std::fs::remove_dir_all(&tmp_best);
-            std::fs::create_dir_all(&tmp_best).map_err(|e| io(&tmp_best, e))?;
-            b.clone()
-                .save_file(tmp_best.join("model"))
-                .map_err(|e| io(&tmp_best, format!("{e:?}")))?;
-            let (best_dir, old_best) = (self.dir.join("best"), self.dir.join(OLD_BEST));
-            let _ = std::fs::remove_dir_all(&old_best);
-            if best_dir.exists() {
-                std::fs::rename(&best_dir, &old_best).map_err(|e| io(&best_dir, e))?;
-            }
-            std::fs::rename(&tmp_best, &best_dir).map_err(|e| io(&best_dir, e))?;
-            let _ = std::fs::remove_dir_all(&old_best);
+            self.save_best(b)?;
         }
         let _ = std::fs::remove_dir_all(&target);
         std::fs::rename(&tmp, &target).map_err(|e| io(&target, e))?;
@@ -226,6 +258,45 @@ impl Checkpointing {
             let _ = std::fs::remove_dir_all(old);
         }
         Ok(())
+    }
+
+    /// Writes `best` (and [`Checkpointing::best_files`]) to a temp folder beside `best_dir` and
+    /// swaps it in by renames. The previous best is moved aside, not deleted, until the new one
+    /// is in place (`load_last` falls back to it).
+    pub fn save_best(&self, best: &Tft) -> Result<(), TrainError> {
+        let parent = self.best_dir.parent().unwrap_or(Path::new("."));
+        let name = self
+            .best_dir
+            .file_name()
+            .map_or("best".into(), |n| n.to_string_lossy().to_string());
+        let tmp_best = parent.join(format!(".tmp-{name}"));
+        let old_best = self.old_best_dir();
+        let _ = std::fs::remove_dir_all(&tmp_best);
+        std::fs::create_dir_all(&tmp_best).map_err(|e| io(&tmp_best, e))?;
+        best.clone()
+            .save_file(tmp_best.join("model"))
+            .map_err(|e| io(&tmp_best, format!("{e:?}")))?;
+        for (file, bytes) in &self.best_files {
+            let path = tmp_best.join(file);
+            std::fs::write(&path, bytes).map_err(|e| io(&path, e))?;
+        }
+        let _ = std::fs::remove_dir_all(&old_best);
+        if self.best_dir.exists() {
+            std::fs::rename(&self.best_dir, &old_best).map_err(|e| io(&self.best_dir, e))?;
+        }
+        std::fs::rename(&tmp_best, &self.best_dir).map_err(|e| io(&self.best_dir, e))?;
+        let _ = std::fs::remove_dir_all(&old_best);
+        Ok(())
+    }
+
+    /// Where the previous best waits while a new one is swapped in.
+    fn old_best_dir(&self) -> PathBuf {
+        let parent = self.best_dir.parent().unwrap_or(Path::new("."));
+        let name = self
+            .best_dir
+            .file_name()
+            .map_or("best".into(), |n| n.to_string_lossy().to_string());
+        parent.join(format!("{OLD_BEST}-{name}"))
     }
 
     /// Complete checkpoints (with a `state.json`), oldest first, by [`CheckpointOrder`].
@@ -264,11 +335,11 @@ impl Checkpointing {
             return Ok(None);
         };
         let state = read_state(&dir)?;
-        if let Some(diff) = state.identity.difference(identity) {
-            return Err(TrainError::Invalid(format!(
-                "cannot resume from {}: {diff}; start a new run (another run.name) instead",
-                dir.display()
-            )));
+        if let Some(difference) = state.identity.difference(identity) {
+            return Err(TrainError::Mismatch {
+                checkpoint: dir,
+                difference,
+            });
         }
         let model = Tft::new(config, device)?
             .try_load_file(dir.join("model.bpk"))
@@ -279,8 +350,8 @@ impl Checkpointing {
             .load(dir.join("optim.bpk"))
             .map_err(|e| io(&dir, format!("{e:?}")))?;
         let best_path = [
-            self.dir.join("best/model.bpk"),
-            self.dir.join(OLD_BEST).join("model.bpk"),
+            self.best_dir.join("model.bpk"),
+            self.old_best_dir().join("model.bpk"),
         ]
         .into_iter()
         .find(|p| p.exists());

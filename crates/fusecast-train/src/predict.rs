@@ -6,8 +6,8 @@ use fusecast_data::{Forecast, ForecastRow};
 use fusecast_model::burn::tensor::Device;
 use fusecast_model::Tft;
 
+use crate::error::TrainError;
 use crate::inputs::tft_input;
-use crate::trainer::TrainError;
 
 /// Forecasts every series from every cutoff (index of the last observed step): the encoder holds
 /// up to `encoder_length` steps ending at the cutoff, the decoder the next `horizon` steps' known

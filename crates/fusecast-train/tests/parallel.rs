@@ -82,7 +82,7 @@ fn two_replicas_take_the_same_steps_as_one() {
     assert!(worst3 < 1e-5, "3 replicas differ by {worst3:.2e}");
 
     // A CPU replica and a wgpu replica (lavapipe on CI) together: same steps, to GPU rounding.
-    if std::env::var_os("FUSECAST_REQUIRE_WGPU").is_some() {
+    if cfg!(feature = "gpu") && std::env::var_os("FUSECAST_REQUIRE_WGPU").is_some() {
         let (mixed, val_mixed, _) = run_on(vec!["cpu".into(), "wgpu".into()]);
         let worst_mixed = one
             .iter()
@@ -121,6 +121,7 @@ fn averaged_shard_gradients_equal_the_full_batch_gradient(p: &Prepared) {
         &ws,
         std::slice::from_ref(&device),
         &hyper.quantiles,
+        (1, 1),
     );
     let (l2, g2) = shard_step(
         &model,
@@ -128,6 +129,7 @@ fn averaged_shard_gradients_equal_the_full_batch_gradient(p: &Prepared) {
         &ws,
         &[device.clone(), device.clone()],
         &hyper.quantiles,
+        (1, 1),
     );
     let id = model.output_layer.weight.id;
     let a: Vec<f32> = g1.get::<2>(id).unwrap().into_data().try_to_vec().unwrap();
@@ -148,6 +150,7 @@ fn averaged_shard_gradients_equal_the_full_batch_gradient(p: &Prepared) {
         &ws,
         std::slice::from_ref(&device),
         &hyper.quantiles,
+        (1, 1),
     );
     let (_, g2) = shard_step(
         &stepped,
@@ -155,6 +158,7 @@ fn averaged_shard_gradients_equal_the_full_batch_gradient(p: &Prepared) {
         &ws,
         &[device.clone(), device.clone()],
         &hyper.quantiles,
+        (1, 1),
     );
     assert_eq!(g1.len(), g2.len());
 }

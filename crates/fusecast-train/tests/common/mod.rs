@@ -92,6 +92,8 @@ pub fn checkpointing(
 ) -> fusecast_train::checkpoint::Checkpointing {
     fusecast_train::checkpoint::Checkpointing {
         dir: root.join(name),
+        best_dir: root.join(name).join("best"),
+        best_files: Vec::new(),
         keep_last,
         resume,
     }

@@ -1,14 +1,17 @@
-//! The TOML config of a run. Unknown keys anywhere are errors naming the file, line and key.
+//! The TOML config of a run. Unknown keys anywhere are errors naming the file, line and key;
+//! every setting is checked right after loading, before any data is read.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use fusecast_baselines::BaselinesConfig;
 use fusecast_data::config::{ClustersConfig, DataConfig, FeaturesConfig, WindowsConfig};
 use fusecast_eval::EvalConfig;
 use fusecast_model::TftConfig;
 use fusecast_train::trainer::TrainConfig;
 use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::run_dir::RunDir;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -43,34 +46,48 @@ pub struct Config {
     pub baselines: BaselinesConfig,
     /// The backtest every model is scored on.
     pub eval: EvalConfig,
+    /// A search space and its scheduler for `fusecast tune` (read by the tuner; `run` ignores
+    /// it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tune: Option<toml::Table>,
 }
 
-/// A config with the folder its relative data paths are resolved against.
+/// A config with the file it came from and the folder its relative data paths are resolved
+/// against.
+#[derive(Clone, Debug)]
 pub struct LoadedConfig {
     pub config: Config,
+    pub path: PathBuf,
     pub base: PathBuf,
 }
 
 impl Config {
     pub fn load(path: &Path) -> Result<LoadedConfig> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading config {}", path.display()))?;
-        let config = Self::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        config
-            .model
-            .validate_hyper()
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        config
-            .eval
-            .validate()
-            .and_then(|()| config.baselines.specs().map(|_| ()))
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let config = Self::parse(&text).map_err(|e| Error::config(path, e))?;
+        config.validate().map_err(|e| Error::config(path, e))?;
         let base = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
-        Ok(LoadedConfig { config, base })
+        Ok(LoadedConfig {
+            config,
+            path: path.to_path_buf(),
+            base,
+        })
+    }
+
+    /// Every section's own checks: model hyper-parameters (and no variables: they come from
+    /// the data), training settings, the backtest and the baselines.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        self.model
+            .validate_hyper()
+            .and_then(|()| self.model.check_no_variables())
+            .map_err(|e| e.to_string())?;
+        self.train.validate().map_err(|e| e.to_string())?;
+        self.eval.validate()?;
+        self.baselines.specs().map(|_| ())
     }
 
     /// [`Config::load`] with `run.name` overridden when `name` is given (`--name`).
@@ -88,7 +105,12 @@ impl Config {
 
     /// The config with every default written out.
     pub fn resolved_toml(&self) -> Result<String> {
-        Ok(toml::to_string_pretty(self)?)
+        toml::to_string_pretty(self).map_err(|e| Error::Invalid(format!("writing the config: {e}")))
+    }
+
+    /// The run directory `<run.output_dir>/<run.name>`.
+    pub fn run_dir(&self) -> RunDir {
+        RunDir::new(self.run.output_dir.join(&self.run.name))
     }
 }
 
@@ -111,6 +133,16 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("1w"), "{err}");
+    }
+
+    #[test]
+    fn settings_are_checked_on_load() {
+        let check = |text: &str| Config::parse(text).unwrap().validate().unwrap_err();
+        assert!(check("[train]\nlearning_rate = 0.0\n").contains("train.learning_rate"));
+        assert!(check("[train]\ndevices = [\"tpu\"]\n").contains("train.devices"));
+        assert!(check("[model]\nreals = [\"x\"]\n").contains("model.reals"));
+        assert!(check("[model]\nhidden_size = 30\nattention_heads = 4\n")
+            .contains("model.attention_heads"));
     }
 
     #[test]

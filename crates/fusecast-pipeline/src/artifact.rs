@@ -1,0 +1,111 @@
+//! The model artifact: everything needed to forecast with a trained model, and nothing of the
+//! training data. A folder (a run's `best/`) holding `model.bpk` (the weights) and
+//! `artifact.json` (the full model config with its variables, and the fitted features: layout,
+//! vocabularies, target scalers, covariate scales, window spec, split, time grid, fingerprint).
+
+use std::path::{Path, PathBuf};
+
+use fusecast_data::fitted::{FittedFeatures, UnknownCategory};
+use fusecast_data::window::WindowDataset;
+use fusecast_data::Panel;
+use fusecast_model::burn::module::Module;
+use fusecast_model::burn::tensor::Device;
+use fusecast_model::{Tft, TftConfig};
+use fusecast_train::checkpoint::Checkpointing;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+pub const ARTIFACT_FILE: &str = "artifact.json";
+pub const WEIGHTS_FILE: &str = "model.bpk";
+/// Raised whenever the artifact's meaning changes; older artifacts are refused, not misread.
+pub const FORMAT: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelArtifact {
+    pub format: u32,
+    /// The model config with the data's variables.
+    pub model: TftConfig,
+    pub features: FittedFeatures,
+}
+
+impl ModelArtifact {
+    pub fn new(model: TftConfig, features: FittedFeatures) -> Self {
+        ModelArtifact {
+            format: FORMAT,
+            model,
+            features,
+        }
+    }
+
+    /// The files written beside the weights (for checkpoints that swap the best model in).
+    pub fn files(&self) -> Vec<(String, Vec<u8>)> {
+        let json = serde_json::to_vec_pretty(self).expect("an artifact serializes");
+        vec![(ARTIFACT_FILE.to_string(), json)]
+    }
+
+    /// Writes the weights and the artifact into `dir`, swapped in whole (a kill leaves the old
+    /// artifact or the new one).
+    pub fn save(&self, model: &Tft, dir: &Path) -> Result<()> {
+        let swap = Checkpointing {
+            dir: dir.to_path_buf(),
+            best_dir: dir.to_path_buf(),
+            best_files: self.files(),
+            keep_last: 1,
+            resume: false,
+        };
+        swap.save_best(model)?;
+        Ok(())
+    }
+
+    /// The artifact in `dir` and its model, on the CPU.
+    pub fn load(dir: &Path) -> Result<(ModelArtifact, Tft)> {
+        let path = dir.join(ARTIFACT_FILE);
+        let weights = dir.join(WEIGHTS_FILE);
+        let artifact_error = |path: &Path, message: String| Error::Artifact {
+            path: path.to_path_buf(),
+            message,
+        };
+        if !path.exists() {
+            let message = if weights.exists() {
+                "a model saved by an older fusecast, without its config and fitted features; retrain it with `fusecast run CONFIG` (without --resume)".to_string()
+            } else {
+                "no trained model here; train one with `fusecast run CONFIG`".to_string()
+            };
+            return Err(artifact_error(dir, message));
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let format = serde_json::from_str::<serde_json::Value>(&text)
+            .map_err(|e| artifact_error(&path, e.to_string()))?
+            .get("format")
+            .and_then(|f| f.as_u64());
+        if format != Some(FORMAT as u64) {
+            return Err(artifact_error(
+                &path,
+                format!("artifact format {format:?}, this fusecast reads format {FORMAT}; retrain with `fusecast run CONFIG`"),
+            ));
+        }
+        let artifact: ModelArtifact =
+            serde_json::from_str(&text).map_err(|e| artifact_error(&path, e.to_string()))?;
+        artifact.model.validate()?;
+        let model = Tft::new(&artifact.model, &Device::flex())?
+            .try_load_file(&weights)
+            .map_err(|e| artifact_error(&weights, format!("{e:?}")))?;
+        Ok((artifact, model))
+    }
+
+    /// Windows over `panel` coded and scaled as in training, with the categories the model's
+    /// vocabularies do not know.
+    pub fn dataset<'a>(
+        &self,
+        panel: &'a Panel,
+    ) -> Result<(WindowDataset<'a>, Vec<UnknownCategory>)> {
+        Ok(WindowDataset::from_fitted(panel, &self.features)?)
+    }
+}
+
+/// The weights' path inside an artifact folder.
+pub fn weights_path(dir: &Path) -> PathBuf {
+    dir.join(WEIGHTS_FILE)
+}

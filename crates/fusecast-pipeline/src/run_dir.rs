@@ -1,0 +1,103 @@
+//! The run directory as a type: every path of `runs/<name>/` is built here and nowhere else.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunDir {
+    root: PathBuf,
+}
+
+impl RunDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        RunDir { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The resolved config (every default written out).
+    pub fn config_toml(&self) -> PathBuf {
+        self.root.join("config.toml")
+    }
+
+    /// Data fingerprint, series, covariates, scalers, split and window counts, ingest report.
+    pub fn data_json(&self) -> PathBuf {
+        self.root.join("data.json")
+    }
+
+    pub fn clusters_csv(&self) -> PathBuf {
+        self.root.join("clusters.csv")
+    }
+
+    pub fn panel_parquet(&self) -> PathBuf {
+        self.root.join("panel.parquet")
+    }
+
+    /// One JSON object per epoch.
+    pub fn metrics_jsonl(&self) -> PathBuf {
+        self.root.join("metrics.jsonl")
+    }
+
+    pub fn checkpoints(&self) -> PathBuf {
+        self.root.join("checkpoints")
+    }
+
+    /// The best model's one home: its model artifact ([`crate::artifact`]).
+    pub fn best(&self) -> PathBuf {
+        self.root.join("best")
+    }
+
+    pub fn baselines(&self) -> PathBuf {
+        self.root.join("baselines")
+    }
+
+    pub fn baseline_fits(&self, model: &str) -> PathBuf {
+        self.baselines().join("fits").join(format!("{model}.jsonl"))
+    }
+
+    pub fn baseline_forecasts(&self) -> PathBuf {
+        self.baselines().join("forecasts.csv")
+    }
+
+    pub fn selection_csv(&self) -> PathBuf {
+        self.baselines().join("selection.csv")
+    }
+
+    pub fn baseline_timing(&self) -> PathBuf {
+        self.baselines().join("timing.json")
+    }
+
+    pub fn tft_forecasts(&self) -> PathBuf {
+        self.root.join("tft").join("forecasts.csv")
+    }
+
+    /// The evaluation report's folder.
+    pub fn eval(&self) -> PathBuf {
+        self.root.join("eval")
+    }
+
+    /// Creates the folder that holds `path`.
+    pub fn create_parent(path: &Path) -> Result<()> {
+        match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => {
+                std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes `bytes` to `path` through a temp file and a rename (a kill leaves the old file or
+    /// the new one, never half of one), creating its folder.
+    pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+        Self::create_parent(path)?;
+        let name = path
+            .file_name()
+            .map_or("out".into(), |n| n.to_string_lossy().to_string());
+        let tmp = path.with_file_name(format!(".tmp-{name}"));
+        std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    }
+}

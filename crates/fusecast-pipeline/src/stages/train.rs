@@ -1,0 +1,169 @@
+//! The training stage: the windows and model of a config, one global TFT trained on them, its
+//! curve in `metrics.jsonl` and its best epoch saved as a model artifact.
+
+use std::io::Write;
+
+use fusecast_data::window::{Part, TimeSplit, WindowDataset, WindowSpec};
+use fusecast_data::Panel;
+use fusecast_model::burn::module::Module;
+use fusecast_model::{Tft, TftConfig};
+use fusecast_train::checkpoint::Checkpointing;
+use fusecast_train::metrics::EpochMetrics;
+use fusecast_train::trainer::{Control, Trainer};
+
+use crate::artifact::ModelArtifact;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::events::{Event, Sink};
+use crate::run_dir::RunDir;
+
+/// A trained model: its curve, its best epoch, and the artifact that forecasts with it.
+pub struct Trained {
+    pub history: Vec<EpochMetrics>,
+    pub best_epoch: usize,
+    pub artifact: ModelArtifact,
+    /// The best epoch's model.
+    pub model: Tft,
+}
+
+impl Trained {
+    pub fn best(&self) -> &EpochMetrics {
+        &self.history[self
+            .best_epoch
+            .saturating_sub(1)
+            .min(self.history.len() - 1)]
+    }
+}
+
+/// The windows of the config's split and the TFT config for the panel's feature layout.
+pub fn dataset_and_model<'a>(
+    c: &Config,
+    panel: &'a Panel,
+) -> Result<(WindowDataset<'a>, TftConfig)> {
+    let w = &c.windows;
+    let spec = WindowSpec {
+        encoder_length: w.encoder_length,
+        min_encoder_length: w.min_encoder_length.unwrap_or(w.encoder_length),
+        horizon: w.horizon,
+        stride: w.stride,
+    };
+    let split = TimeSplit::from_tail(panel.len(), w.validation_periods, w.test_periods)?;
+    let dataset = WindowDataset::new(panel, spec, split, w.target_transform)?;
+    let model_config = fusecast_train::inputs::tft_config(&dataset.layout, &c.model);
+    model_config.validate()?;
+    Ok((dataset, model_config))
+}
+
+/// Describes the model a config builds over a dataset (parameters, variables, cost).
+pub fn describe_model(model_config: &TftConfig, ds: &WindowDataset) -> Result<Event> {
+    let model = Tft::new(model_config, &fusecast_model::burn::tensor::Device::flex())?;
+    Ok(Event::ModelReady {
+        parameters: model.num_params(),
+        static_variables: model_config.static_categoricals.len() + model_config.static_reals.len(),
+        encoder_variables: model_config.encoder_categoricals.len()
+            + model_config.encoder_reals.len(),
+        decoder_variables: model_config.decoder_categoricals.len()
+            + model_config.decoder_reals.len(),
+        mflops_per_window: fusecast_model::flops::forward_flops(
+            model_config,
+            1,
+            ds.spec.encoder_length,
+            ds.spec.horizon,
+        ) as f64
+            / 1e6,
+    })
+}
+
+/// Trains on the dataset's windows. With a run directory: one JSON object per epoch appended
+/// to `metrics.jsonl`, checkpoints (continued from the last one with `resume`), and the best
+/// model as an artifact in `best/`. `control` may stop the run after any epoch.
+pub fn train(
+    dir: Option<&RunDir>,
+    c: &Config,
+    ds: &WindowDataset,
+    resume: bool,
+    sink: &dyn Sink,
+    control: &mut dyn FnMut(&EpochMetrics) -> Control,
+) -> Result<Trained> {
+    if c.train.max_epochs == 0 {
+        return Err(fusecast_train::error::TrainError::config(
+            "max_epochs",
+            "must be at least 1 to train",
+        )
+        .into());
+    }
+    let model_config = fusecast_train::inputs::tft_config(&ds.layout, &c.model);
+    let artifact = ModelArtifact::new(model_config, ds.fitted());
+    let checkpoints = dir.map(|d| Checkpointing {
+        dir: d.checkpoints(),
+        best_dir: d.best(),
+        best_files: artifact.files(),
+        keep_last: 3,
+        resume,
+    });
+    let mut metrics_file = match dir {
+        Some(d) => {
+            std::fs::create_dir_all(d.root()).map_err(|e| Error::io(d.root(), e))?;
+            let path = d.metrics_jsonl();
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(resume)
+                .write(true)
+                .truncate(!resume)
+                .open(&path)
+                .map_err(|e| Error::io(&path, e))?;
+            Some((path, file))
+        }
+        None => None,
+    };
+    let mut trainer = Trainer::new(ds, &c.model, &c.train, checkpoints)?;
+    let steps_per_epoch = c
+        .train
+        .batches_per_epoch
+        .unwrap_or(usize::MAX)
+        .min(ds.windows(Part::Train)?.len().div_ceil(c.train.batch_size));
+    sink.emit(Event::TrainingStarted {
+        total_steps: steps_per_epoch * c.train.max_epochs,
+    });
+    while !trainer.is_finished() {
+        let m = trainer.run_epoch(&mut |step, loss| sink.emit(Event::Step { step, loss }))?;
+        if let Some((path, file)) = &mut metrics_file {
+            let line = serde_json::to_string(&m).expect("metrics serialize");
+            writeln!(file, "{line}").map_err(|e| Error::io(path, e))?;
+        }
+        sink.emit(Event::Epoch(m.clone()));
+        if control(&m) == Control::Stop {
+            break;
+        }
+    }
+    let t = trainer.into_trained();
+    let trained = Trained {
+        history: t.history,
+        best_epoch: t.best_epoch,
+        artifact,
+        model: t.model,
+    };
+    if let Some(d) = dir {
+        // The whole curve from the trainer's history: a resume may have replayed epochs that
+        // were logged before the kill but not yet checkpointed.
+        let lines: String = trained
+            .history
+            .iter()
+            .map(|m| serde_json::to_string(m).expect("metrics serialize") + "\n")
+            .collect();
+        let path = d.metrics_jsonl();
+        std::fs::write(&path, lines).map_err(|e| Error::io(&path, e))?;
+        trained.artifact.save(&trained.model, &d.best())?;
+    }
+    let best = trained.best();
+    sink.emit(Event::Trained {
+        epochs: trained.history.len(),
+        best_epoch: trained.best_epoch,
+        val_loss: best.val_loss,
+        q_risk50: best.q_risk50,
+        q_risk90: best.q_risk90,
+        mae: best.mae,
+        artifact: dir.map(|d| d.best()).unwrap_or_default(),
+    });
+    Ok(trained)
+}

@@ -1,0 +1,188 @@
+//! `fusecast tune` end to end: the reference experiment (learning rates x cluster counts, per
+//! cluster, ASHA) completes with its results and backtest; killed with SIGKILL at random
+//! moments and resumed, it ends with the same trials, decisions and best trial as an
+//! uninterrupted run; a changed search space is refused on resume.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn fusecast(cwd: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_fusecast"))
+        .current_dir(cwd)
+        .arg("--quiet")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+const CONFIG: &str = "[data]\nstart = \"2022-01-01\"\nend = \"2022-06-30\"\n[data.synthetic]\nzones = 10\n\
+[clusters]\nmethod = \"kmeans-profile\"\n\
+[windows]\nencoder_length = 14\nhorizon = 7\nvalidation_periods = 14\ntest_periods = 14\n\
+[model]\nhidden_size = 8\nattention_heads = 2\nhidden_continuous_size = 4\n\
+[train]\nbatch_size = 32\nmax_epochs = 4\nbatches_per_epoch = 3\n\
+[baselines]\nmodels = [\"seasonal_naive\"]\nselection_windows = 0\n\
+[tune]\nmetric = \"val_loss\"\nscope = \"per_cluster\"\nscheduler = \"asha\"\ngrace_period = 1\nreduction_factor = 2\nmax_concurrent = 2\n\
+\"train.learning_rate\" = { grid = [1e-3, 3e-2, 1e-2] }\n\"clusters.k\" = { grid = [1, 2] }\n";
+
+/// trials.csv without the timing columns (wall time and set-up differ run to run).
+fn decisions(dir: &Path, name: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(dir.join(format!("runs/{name}/trials.csv"))).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let drop: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| ["wall_s", "setup_s", "run_dir"].contains(h))
+        .map(|(i, _)| i)
+        .collect();
+    text.lines()
+        .map(|l| {
+            fusecast_data_split(l)
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !drop.contains(i))
+                .map(|(_, c)| c)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect()
+}
+
+/// A CSV line's fields (quoted fields hold commas: the group column).
+fn fusecast_data_split(line: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+    for ch in line.chars() {
+        match ch {
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+#[test]
+fn the_reference_experiment_runs_and_resumes_exactly_after_kills() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg: PathBuf = dir.path().join("tune.toml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let (ok, stdout, stderr) = fusecast(dir.path(), &["tune", cfg, "--name", "whole"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("best: clusters.k="), "{stdout}");
+    let exp = dir.path().join("runs/whole");
+    for f in [
+        "trials.csv",
+        "best.toml",
+        "tune.md",
+        "curves.svg",
+        "log.jsonl",
+        "eval/report.md",
+        "eval/comparison.csv",
+    ] {
+        assert!(exp.join(f).exists(), "{f} missing");
+    }
+    let whole = decisions(dir.path(), "whole");
+    // 3 learning rates x (1 + 2 clusters) = 9 trials.
+    assert_eq!(whole.len(), 10, "{whole:?}");
+    assert!(
+        whole.iter().any(|l| l.contains(",STOPPED,")),
+        "ASHA stopped no trial: {whole:#?}"
+    );
+    let best_col = fusecast_data_split(&whole[0])
+        .iter()
+        .position(|h| h == "best")
+        .unwrap();
+    let marked: Vec<String> = whole[1..]
+        .iter()
+        .map(|l| fusecast_data_split(l))
+        .filter(|f| f[best_col] == "true")
+        .map(|f| f[0].clone())
+        .collect();
+    assert!(!marked.is_empty(), "no trial marked best");
+    // Every trial is an ordinary run directory.
+    assert!(exp.join("trials/t000-c0/best/artifact.json").exists());
+    assert!(exp.join("trials/t003-c1/config.toml").exists());
+    let comparison = std::fs::read_to_string(exp.join("eval/comparison.csv")).unwrap();
+    for m in [
+        "SeasonalNaive",
+        "TFT per-cluster [clusters.k=1]",
+        "TFT per-cluster [clusters.k=2]",
+    ] {
+        assert!(comparison.contains(m), "{m} missing from {comparison}");
+    }
+    // best.toml names the same trials trials.csv marks best.
+    let best = std::fs::read_to_string(exp.join("best.toml")).unwrap();
+    for l in &whole[1..] {
+        let id = l.split(',').next().unwrap().to_string();
+        assert_eq!(
+            best.contains(&format!("id = \"{id}\"")),
+            marked.contains(&id),
+            "{id}: {best}"
+        );
+    }
+    let (ok, table, _) = fusecast(dir.path(), &["tune", "--status", exp.to_str().unwrap()]);
+    assert!(
+        ok && table.contains("t000-c0") && table.contains("TERMINATED"),
+        "{table}"
+    );
+
+    // Killed with SIGKILL at several moments (each a few results further than the last one
+    // reached: a resume replays the earlier ones in milliseconds), resumed each time.
+    let log = dir.path().join("runs/cut/log.jsonl");
+    let lines = || std::fs::read_to_string(&log).map_or(0, |t| t.lines().count());
+    let mut kills = 0;
+    let mut reached = 0;
+    for step in [2usize, 4, 3, 5] {
+        let mut args = vec!["--quiet", "tune", cfg, "--name", "cut"];
+        if kills > 0 {
+            args.push("--resume");
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fusecast"))
+            .current_dir(dir.path())
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = std::time::Instant::now();
+        while lines() < reached + step
+            && child.try_wait().unwrap().is_none()
+            && t0.elapsed().as_secs() < 120
+        {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            let status = child.wait().unwrap();
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(status.signal(), Some(9));
+            kills += 1;
+        }
+        reached = reached.max(lines());
+    }
+    assert!(
+        kills >= 3,
+        "the experiment finished before the kills landed ({kills} kills)"
+    );
+    let (ok, _, stderr) = fusecast(dir.path(), &["tune", cfg, "--name", "cut", "--resume"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(decisions(dir.path(), "cut"), whole);
+
+    // A resume with another search space is refused, naming what changed.
+    std::fs::write(
+        dir.path().join("tune.toml"),
+        CONFIG.replace("grid = [1, 2]", "grid = [1, 3]"),
+    )
+    .unwrap();
+    let (ok, _, stderr) = fusecast(dir.path(), &["tune", cfg, "--name", "cut", "--resume"]);
+    assert!(
+        !ok && stderr.contains("search space") && stderr.contains("clusters.k"),
+        "{stderr}"
+    );
+}
