@@ -1,26 +1,10 @@
 //! End-to-end runs of the `fusecast` binary on the shipped configs and real fixtures.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::*;
+
 use std::process::Command;
-
-fn root() -> PathBuf {
-    // Read at run time: a test binary reused from a shared target dir must look in this checkout.
-    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
-}
-
-fn fusecast(cwd: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_fusecast"))
-        .current_dir(cwd)
-        .arg("--quiet")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
 
 #[test]
 fn quickstart_writes_a_complete_run_directory() {

@@ -3,22 +3,12 @@
 //! moments and resumed, it ends with the same trials, decisions and best trial as an
 //! uninterrupted run; a changed search space is refused on resume.
 
+mod common;
+
+use common::*;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-fn fusecast(cwd: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_fusecast"))
-        .current_dir(cwd)
-        .arg("--quiet")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
 
 const CONFIG: &str = "[data]\nstart = \"2022-01-01\"\nend = \"2022-06-30\"\n[data.synthetic]\nzones = 10\n\
 [clusters]\nmethod = \"kmeans-profile\"\n\

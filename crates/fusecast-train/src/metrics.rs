@@ -19,3 +19,8 @@ pub struct EpochMetrics {
     /// The checkpoint written after this epoch, when checkpointing.
     pub checkpoint: Option<String>,
 }
+
+/// The metrics of epoch `best_epoch` (1-based) of a curve; the last epoch if it is past the end.
+pub fn epoch_of(history: &[EpochMetrics], best_epoch: usize) -> &EpochMetrics {
+    &history[best_epoch.saturating_sub(1).min(history.len() - 1)]
+}

@@ -52,10 +52,7 @@ pub struct Trained {
 impl Trained {
     /// The metrics of the best epoch.
     pub fn best(&self) -> &EpochMetrics {
-        &self.history[self
-            .best_epoch
-            .saturating_sub(1)
-            .min(self.history.len() - 1)]
+        crate::metrics::epoch_of(&self.history, self.best_epoch)
     }
 }
 

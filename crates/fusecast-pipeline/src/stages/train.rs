@@ -28,10 +28,7 @@ pub struct Trained {
 
 impl Trained {
     pub fn best(&self) -> &EpochMetrics {
-        &self.history[self
-            .best_epoch
-            .saturating_sub(1)
-            .min(self.history.len() - 1)]
+        fusecast_train::metrics::epoch_of(&self.history, self.best_epoch)
     }
 }
 
