@@ -282,6 +282,17 @@ pub fn single(panel: &Panel) -> Clustering {
     )
 }
 
+/// The clustering report of a given assignment (`0..k` per series), e.g. one a pipeline stage
+/// computed by training models.
+pub fn from_assignment(
+    panel: &Panel,
+    assignment: Vec<usize>,
+    k: usize,
+    method: &str,
+) -> Clustering {
+    clustering(&weekly_profiles(panel), assignment, k, method)
+}
+
 /// A random partition into `k` clusters of (nearly) equal size, seeded: the control an
 /// assignment must beat to be worth anything (a clustering no better than chance says nothing).
 pub fn random(panel: &Panel, k: usize, seed: u64) -> Result<Clustering> {

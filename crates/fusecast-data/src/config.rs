@@ -147,6 +147,11 @@ pub enum ClusterMethod {
     File,
     /// A seeded random partition into k clusters of equal size (the control for a clustering).
     Random,
+    /// Iterative reassignment (Lopez-Oriona, Montero-Manso and Vilar 2025): from the k-means
+    /// assignment, fit one global model per cluster, move every series to the model that
+    /// forecasts its validation windows best, refit; `iterations` times or until nothing moves.
+    /// It trains models, so the pipeline runs it (`fusecast_pipeline::stages::reassign`).
+    Reassign,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -161,6 +166,11 @@ pub struct ClustersConfig {
     /// Keep only the series of this cluster (`0..k`): a model per cluster trains on its own
     /// series (the tuner's `scope = "per_cluster"` trials set it).
     pub select: Option<usize>,
+    /// `reassign`: rounds of fitting and moving series.
+    pub iterations: usize,
+    /// `reassign`: epochs each cluster's model trains per round (the `[train]` settings
+    /// otherwise).
+    pub reassign_epochs: usize,
 }
 
 impl Default for ClustersConfig {
@@ -172,6 +182,8 @@ impl Default for ClustersConfig {
             seed: 7,
             path: None,
             select: None,
+            iterations: 2,
+            reassign_epochs: 2,
         }
     }
 }

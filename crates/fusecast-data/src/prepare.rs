@@ -229,7 +229,10 @@ pub fn add_features(
 pub fn cluster(panel: &Panel, cfg: &ClustersConfig, base: &Path) -> Result<Clustering> {
     match cfg.method {
         ClusterMethod::None => Ok(cluster::single(panel)),
-        ClusterMethod::KmeansProfile => cluster::cluster_panel(panel, cfg.profile, cfg.k, cfg.seed),
+        // The starting point of reassignment; the pipeline refines it by training.
+        ClusterMethod::KmeansProfile | ClusterMethod::Reassign => {
+            cluster::cluster_panel(panel, cfg.profile, cfg.k, cfg.seed)
+        }
         ClusterMethod::Random => cluster::random(panel, cfg.k, cfg.seed),
         ClusterMethod::File => {
             let path = cfg.path.as_ref().ok_or_else(|| {
@@ -250,25 +253,48 @@ pub fn prepare(
     let (mut panel, ingest) = load_panel(data, features, base)?;
     let weather_filled = add_features(&mut panel, features, base, timezone(data)?)?;
     let clustering = cluster(&panel, clusters, base)?;
-    panel.set_static(
+    let select = match clusters.method {
+        // Selected after the pipeline has reassigned the series.
+        ClusterMethod::Reassign => None,
+        _ => clusters.select,
+    };
+    with_clustering(
+        Prepared {
+            panel,
+            ingest,
+            clustering,
+            weather_filled,
+        },
+        None,
+        select,
+    )
+}
+
+/// The prepared data with `clustering` (when given) as its assignment and `cluster` static,
+/// and only cluster `select`'s series when given.
+pub fn with_clustering(
+    mut prepared: Prepared,
+    clustering: Option<Clustering>,
+    select: Option<usize>,
+) -> Result<Prepared> {
+    if let Some(c) = clustering {
+        prepared.clustering = c;
+    }
+    prepared.panel.set_static(
         "cluster",
-        clustering
+        prepared
+            .clustering
             .assignment
             .iter()
             .map(|c| c.to_string())
             .collect(),
     )?;
-    panel.validate()?;
-    let (panel, clustering) = match clusters.select {
-        None => (panel, clustering),
-        Some(c) => select_cluster(panel, clustering, c)?,
-    };
-    Ok(Prepared {
-        panel,
-        ingest,
-        clustering,
-        weather_filled,
-    })
+    prepared.panel.validate()?;
+    if let Some(c) = select {
+        let (panel, clustering) = select_cluster(prepared.panel, prepared.clustering, c)?;
+        (prepared.panel, prepared.clustering) = (panel, clustering);
+    }
+    Ok(prepared)
 }
 
 /// The series of cluster `c` alone, with their assignment.

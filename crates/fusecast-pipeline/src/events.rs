@@ -13,6 +13,7 @@ use serde::Serialize;
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Prepare,
+    Reassign,
     WriteRunDirectory,
     Train,
     Baselines,
@@ -25,6 +26,7 @@ impl Stage {
     pub fn label(self) -> &'static str {
         match self {
             Stage::Prepare => "preparing data",
+            Stage::Reassign => "reassigning series to cluster models",
             Stage::WriteRunDirectory => "writing the run directory",
             Stage::Train => "training",
             Stage::Baselines => "per-series baselines",

@@ -5,4 +5,5 @@ pub mod backtest;
 pub mod evaluate;
 pub mod predict;
 pub mod prepare;
+pub mod reassign;
 pub mod train;

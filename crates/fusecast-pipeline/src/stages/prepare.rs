@@ -1,5 +1,6 @@
 //! The data stage of a config, and the record of it in the run directory.
 
+use fusecast_data::config::ClusterMethod;
 use fusecast_data::panel::{CovariateKind, Role};
 use fusecast_data::prepare::Prepared;
 use fusecast_data::window::WindowDataset;
@@ -16,6 +17,12 @@ pub fn prepare(loaded: &LoadedConfig, sink: &dyn Sink) -> Result<Prepared> {
     let prepared = stage(sink, Stage::Prepare, || {
         fusecast_data::prepare::prepare(&c.data, &c.features, &c.clusters, &loaded.base)
     })?;
+    let prepared = match c.clusters.method {
+        ClusterMethod::Reassign => stage(sink, Stage::Reassign, || {
+            crate::stages::reassign::reassign(loaded, prepared, sink)
+        })?,
+        _ => prepared,
+    };
     let note = |message: String| sink.emit(Event::Note { message });
     if let Some(report) = &prepared.ingest {
         note(format!("ingest: {}", report.summary()));
