@@ -163,6 +163,29 @@ fn the_reference_experiment_runs_and_resumes_exactly_after_kills() {
     let (ok, _, stderr) = fusecast(dir.path(), &["tune", cfg, "--name", "cut", "--resume"]);
     assert!(ok, "{stderr}");
     assert_eq!(decisions(dir.path(), "cut"), whole);
+    // No epoch was trained twice: across the kills, each (trial, epoch) was trained at most once
+    // and read back from its checkpoint afterwards; some were read back.
+    let log = std::fs::read_to_string(dir.path().join("runs/cut/log.jsonl")).unwrap();
+    let (mut trained, mut replayed) = (Vec::new(), 0);
+    for l in log.lines().filter(|l| l.contains("\"result\"")) {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let key = (
+            v["trial"].as_str().unwrap().to_string(),
+            v["epoch"].as_u64().unwrap(),
+        );
+        match v["replayed"].as_bool().unwrap() {
+            true => replayed += 1,
+            false => {
+                assert!(!trained.contains(&key), "{key:?} trained twice");
+                trained.push(key);
+            }
+        }
+    }
+    assert!(
+        replayed > 0 && !trained.is_empty(),
+        "{replayed} replayed, {} trained",
+        trained.len()
+    );
 
     // A resume with another search space is refused, naming what changed.
     std::fs::write(

@@ -78,6 +78,7 @@ pub fn scheduler(tune: &TuneConfig, max_epochs: usize) -> Scheduler {
 enum EpochOutcome {
     Done {
         metrics: EpochMetrics,
+        replayed: bool,
         /// The trainer is done: its budget or early stopping.
         finished: bool,
         history: Vec<EpochMetrics>,
@@ -119,6 +120,7 @@ fn trial_epoch(
         let history = trainer.history().to_vec();
         return Ok(EpochOutcome::Done {
             metrics: history[epoch - 1].clone(),
+            replayed: true,
             finished: done == epoch && trainer.is_finished(),
             history,
             setup_s: None,
@@ -146,6 +148,7 @@ fn trial_epoch(
         .map_err(|e| e.to_string())?;
     Ok(EpochOutcome::Done {
         metrics,
+        replayed: false,
         finished: trainer.is_finished(),
         history,
         setup_s: (epoch == 1).then_some(first_step).flatten(),
@@ -164,6 +167,8 @@ pub struct Run<'a> {
     pub specs: &'a [TrialSpec],
     pub cache: &'a DataCache,
     pub log: &'a Path,
+    /// Continuing an experiment: the log is appended to, not started anew.
+    pub resume: bool,
     /// Errors an earlier run of the experiment met: (trial, epoch, message).
     pub known_errors: Vec<(String, usize, String)>,
 }
@@ -213,7 +218,7 @@ impl Run<'_> {
                 .unwrap_or(probabilities.len() - 1);
             sched.on_add(&spec.id, bracket);
         }
-        let mut log = Log::open(self.log, true)?;
+        let mut log = Log::open(self.log, !self.resume)?;
         let mut states: Vec<TrialState> = self.specs.iter().map(|_| TrialState::new()).collect();
         // Running trials in the order they started, each with its slot.
         let mut running: Vec<(usize, usize)> = Vec::new();
@@ -279,7 +284,7 @@ impl Run<'_> {
             for (&(i, slot), outcome) in running.iter().zip(outcomes) {
                 let id = self.specs[i].id.clone();
                 let outcome = outcome.unwrap_or_else(EpochOutcome::Failed);
-                let (metrics, finished) = match outcome {
+                let (metrics, finished, replayed) = match outcome {
                     EpochOutcome::Failed(message) => {
                         let epoch = states[i].history.len() + 1;
                         states[i].status = TrialStatus::Error;
@@ -299,6 +304,7 @@ impl Run<'_> {
                     }
                     EpochOutcome::Done {
                         metrics,
+                        replayed,
                         finished,
                         history,
                         setup_s,
@@ -307,7 +313,7 @@ impl Run<'_> {
                         if setup_s.is_some() {
                             states[i].setup_s = setup_s;
                         }
-                        (metrics, finished)
+                        (metrics, finished, replayed)
                     }
                 };
                 let value = s.metric.of(&metrics);
@@ -342,6 +348,7 @@ impl Run<'_> {
                     epoch: metrics.epoch,
                     metric: value,
                     decision,
+                    replayed,
                 })?;
                 match status {
                     None => still.push((i, slot)),

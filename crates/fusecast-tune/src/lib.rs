@@ -149,6 +149,7 @@ pub fn tune(base: &LoadedConfig, resume: bool, sink: &dyn Sink) -> Result<Tuned,
         specs: &specs,
         cache: &cache,
         log: &dir.log(),
+        resume,
         known_errors,
     };
     let csv_path = dir.trials_csv();

@@ -55,6 +55,8 @@ pub enum LogEntry {
         epoch: usize,
         metric: f64,
         decision: crate::scheduler::Decision,
+        /// Read back from the trial's checkpoint by a resume, not trained again.
+        replayed: bool,
     },
     Ended {
         trial: String,
@@ -70,7 +72,8 @@ pub struct Log {
 }
 
 impl Log {
-    /// Opens the log for appending (a new experiment starts it empty).
+    /// Opens the log for appending (a new experiment starts it empty; a resume appends its
+    /// replay, so the log shows that no epoch was trained twice).
     pub fn open(path: &Path, fresh: bool) -> Result<Self, TuneError> {
         let file = std::fs::OpenOptions::new()
             .create(true)
