@@ -114,8 +114,19 @@ enum Command {
     SynthTrips(commands::synth_trips::Args),
 }
 
+/// burn loads an optimizer's saved state onto `Device::default()` before moving it to each
+/// parameter's device at the next step; with the gpu feature that default is a wgpu adapter,
+/// which a resume on a CPU-only machine would open (or fail to) for nothing. Set before any
+/// thread starts; a user's own `BURN_DEVICE` is left alone.
+fn default_device_cpu() {
+    if std::env::var_os("BURN_DEVICE").is_none() {
+        std::env::set_var("BURN_DEVICE", "flex");
+    }
+}
+
 fn main() -> ExitCode {
     keep_freed_pages();
+    default_device_cpu();
     let cli = Cli::parse();
     let out = terminal::Output::new(cli.quiet, cli.json);
     let result = match cli.command {

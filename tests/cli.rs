@@ -247,8 +247,19 @@ fn a_killed_run_resumes_to_the_same_result() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     child.kill().unwrap(); // SIGKILL on Unix
-    child.wait().unwrap();
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "the run ended before the kill: {status:?}"
+    );
     assert!(first.exists(), "no checkpoint was written");
+    // The kill landed before the last epoch: its checkpoint is not there yet.
+    assert!(
+        !dir.path().join("runs/cut/checkpoints/epoch-0005").exists(),
+        "the run finished before the kill"
+    );
     let (ok, _, stderr) = fusecast(dir.path(), &["run", cfg, "--name", "cut", "--resume"]);
     assert!(ok, "{stderr}");
 

@@ -21,7 +21,8 @@ fn two_replicas_take_the_same_steps_as_one() {
     };
     let run_on = |devices: Vec<String>| {
         let cfg = TrainConfig {
-            batch_size: 48,
+            // 50 windows: 25 + 25 on two replicas, 17 + 17 + 16 on three (uneven shards).
+            batch_size: 50,
             max_epochs: 1,
             batches_per_epoch: Some(3),
             learning_rate: 1e-2,
@@ -114,7 +115,8 @@ fn averaged_shard_gradients_equal_the_full_batch_gradient(p: &Prepared) {
         .unwrap()
         .materialize();
     let train = ds.windows(Part::Train).unwrap();
-    let ws: Vec<_> = (0..24).map(|i| train.get(i * 5)).collect();
+    // 25 windows: uneven shards on 2 (13 + 12) and 3 (9 + 8 + 8) replicas.
+    let ws: Vec<_> = (0..25).map(|i| train.get(i * 5)).collect();
     let (l1, g1) = shard_step(
         &model,
         &ds,
@@ -123,25 +125,36 @@ fn averaged_shard_gradients_equal_the_full_batch_gradient(p: &Prepared) {
         &hyper.quantiles,
         (1, 1),
     );
-    let (l2, g2) = shard_step(
-        &model,
-        &ds,
-        &ws,
-        &[device.clone(), device.clone()],
-        &hyper.quantiles,
-        (1, 1),
-    );
+    let grad = |g: &fusecast_model::burn::optim::GradientsParams, id| -> Vec<f32> {
+        g.get::<2>(id).unwrap().into_data().try_to_vec().unwrap()
+    };
     let id = model.output_layer.weight.id;
-    let a: Vec<f32> = g1.get::<2>(id).unwrap().into_data().try_to_vec().unwrap();
-    let b: Vec<f32> = g2.get::<2>(id).unwrap().into_data().try_to_vec().unwrap();
-    assert!((l1 - l2).abs() < 1e-5);
-    let worst = a
-        .iter()
-        .zip(&b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0f32, f32::max);
-    assert!(worst < 1e-6, "{worst}");
-    // After an optimizer step the replicas still see every parameter's gradient.
+    let a = grad(&g1, id);
+    for replicas in [2, 3] {
+        let (l2, g2) = shard_step(
+            &model,
+            &ds,
+            &ws,
+            &vec![device.clone(); replicas],
+            &hyper.quantiles,
+            (1, 1),
+        );
+        let b = grad(&g2, id);
+        assert!(
+            (l1 - l2).abs() < 1e-5,
+            "{replicas} replicas: loss {l1} vs {l2}"
+        );
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max);
+        assert!(
+            worst < 1e-6,
+            "{replicas} replicas: gradient differs by {worst}"
+        );
+    }
+    // After an optimizer step, every parameter's gradient still agrees, value for value.
     let mut optim = fusecast_model::burn::optim::AdamConfig::new().init();
     let stepped = optim.step(1e-2, model, g1);
     let (_, g1) = shard_step(
@@ -152,13 +165,25 @@ fn averaged_shard_gradients_equal_the_full_batch_gradient(p: &Prepared) {
         &hyper.quantiles,
         (1, 1),
     );
-    let (_, g2) = shard_step(
+    let (_, g3) = shard_step(
         &stepped,
         &ds,
         &ws,
-        &[device.clone(), device.clone()],
+        &[device.clone(), device.clone(), device.clone()],
         &hyper.quantiles,
         (1, 1),
     );
-    assert_eq!(g1.len(), g2.len());
+    assert_eq!(g1.len(), g3.len());
+    let id = stepped.output_layer.weight.id;
+    let (a, b) = (grad(&g1, id), grad(&g3, id));
+    let scale = a.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
+    assert!(
+        scale > 0.0 && worst < 1e-5 * scale.max(1.0),
+        "after a step: {worst} of {scale}"
+    );
 }
