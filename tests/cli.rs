@@ -11,12 +11,12 @@ fn quickstart_writes_a_complete_run_directory() {
     let dir = tempfile::tempdir().unwrap();
     // The shipped quickstart, with training cut to 2 steps to keep the test short.
     let text = std::fs::read_to_string(root().join("configs/quickstart.toml")).unwrap();
-    assert!(text.contains("max_epochs = 5") && text.contains("batches_per_epoch = 30"));
+    assert!(text.contains("max_epochs = 30") && text.contains("batches_per_epoch = 30"));
     let config = dir.path().join("quickstart.toml");
     let models = "models = [\"seasonal_naive\", \"ets\", \"prophet_additive\"]";
     assert!(text.contains(models));
     let short = text
-        .replace("max_epochs = 5", "max_epochs = 1")
+        .replace("max_epochs = 30", "max_epochs = 1")
         .replace("batches_per_epoch = 30", "batches_per_epoch = 2")
         .replace(models, "models = [\"seasonal_naive\", \"naive\"]");
     std::fs::write(&config, short).unwrap();

@@ -35,7 +35,8 @@ pub struct TrainConfig {
     /// Also write a checkpoint every this many steps inside an epoch (epochs always end with one).
     pub checkpoint_every_steps: Option<usize>,
     /// Devices the global batch is split across, one model replica (and thread) each: `cpu`
-    /// (burn's flex backend), `wgpu` (the default adapter) or `wgpu:N` (discrete GPU N).
+    /// (burn's flex backend), `wgpu` (the default adapter), `wgpu:N` (discrete GPU N), or
+    /// `auto` alone: one `cpu` replica per core of the machine (the default).
     pub devices: Vec<String>,
 }
 
@@ -58,7 +59,7 @@ impl Default for TrainConfig {
             monitor: Monitor::ValLoss,
             seed: 42,
             checkpoint_every_steps: None,
-            devices: vec!["cpu".into()],
+            devices: vec!["auto".into()],
         }
     }
 }
@@ -178,6 +179,16 @@ pub fn parse_devices(names: &[String]) -> Result<Vec<Device>, TrainError> {
     if names.is_empty() {
         return Err(TrainError::config("devices", "is empty"));
     }
+    if names.iter().any(|n| n == "auto") {
+        if names.len() > 1 {
+            return Err(TrainError::config(
+                "devices",
+                "\"auto\" (one cpu replica per core) stands alone",
+            ));
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        return Ok(vec![Device::flex(); cores]);
+    }
     names
         .iter()
         .map(|n| match n.as_str() {
@@ -233,6 +244,9 @@ mod tests {
         assert!(bad(|c| c.plateau_factor = 1.5).starts_with("train.plateau_factor"));
         assert!(bad(|c| c.devices = vec!["tpu".into()]).contains("train.devices"));
         assert!(bad(|c| c.devices = vec!["cuda:0".into()]).contains("wgpu:N"));
+        assert!(bad(|c| c.devices = vec!["auto".into(), "cpu".into()]).contains("auto"));
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(parse_devices(&["auto".to_string()]).unwrap().len(), cores);
         let zero = TrainConfig {
             max_epochs: 0,
             ..TrainConfig::default()
