@@ -227,3 +227,37 @@ fn errors_are_variants_a_caller_can_act_on() {
         other => panic!("expected Io, got {:?}", other.map(|e| e.to_string())),
     }
 }
+
+/// What a kill during a checkpoint write leaves behind: a half-written temp folder, an epoch
+/// folder without its state, a best model moved aside but not yet replaced. The resume ignores
+/// the debris, takes the best model from where it was moved, and ends as the uninterrupted run.
+#[test]
+fn a_resume_survives_the_debris_of_a_killed_checkpoint_write() {
+    let p = prepared();
+    let ds = dataset(&p);
+    let dir = tempfile::tempdir().unwrap();
+    let whole = train_plain(&ds, &cfg(4), None).unwrap();
+    train_plain(
+        &ds,
+        &cfg(2),
+        Some(&checkpointing(dir.path(), "d", 3, false)),
+    )
+    .unwrap();
+    let ck = dir.path().join("d");
+    // A temp folder with a truncated model and no state.
+    std::fs::create_dir_all(ck.join(".tmp-epoch-0003")).unwrap();
+    std::fs::write(ck.join(".tmp-epoch-0003/model.bpk"), b"truncat").unwrap();
+    // An epoch folder whose state never landed.
+    std::fs::create_dir_all(ck.join("epoch-0003")).unwrap();
+    std::fs::write(ck.join("epoch-0003/model.bpk"), b"partial").unwrap();
+    // The best model half-swapped: moved aside, the new one not yet renamed in.
+    std::fs::create_dir_all(ck.join(".tmp-best")).unwrap();
+    std::fs::write(ck.join(".tmp-best/model.bpk"), b"half").unwrap();
+    std::fs::rename(ck.join("best"), ck.join(".old-best-best")).unwrap();
+    assert!(!ck.join("best").exists());
+    let resumed =
+        train_plain(&ds, &cfg(4), Some(&checkpointing(dir.path(), "d", 3, true))).unwrap();
+    assert_same_curve(&resumed.history, &whole.history);
+    assert_eq!(parameters(&resumed.model), parameters(&whole.model));
+    assert!(ck.join("best/model.bpk").exists());
+}
