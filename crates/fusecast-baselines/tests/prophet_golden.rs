@@ -108,6 +108,13 @@ fn design_matches_prophet() {
     }
 }
 
+/// Largest holiday-effect gap to Prophet: additive effects as a share of the series' scale,
+/// multiplicative ones in the factor. The golden horizons hold one holiday each (Christmas, seen
+/// once in training), where Stan stops farthest from the mode and our objective is lower
+/// (asserted): measured 0.013 / 0.045 additive, 0.217 multiplicative.
+const HOLIDAY_TOLERANCE_ADDITIVE: f64 = 0.06;
+const HOLIDAY_TOLERANCE_MULTIPLICATIVE: f64 = 0.25;
+
 #[test]
 fn map_fit_and_forecast_match_python_prophet() {
     let g = golden();
@@ -165,15 +172,36 @@ fn map_fit_and_forecast_match_python_prophet() {
             "{label}: trend off by {e_trend} of the scale"
         );
         assert!(e_weekly < 0.01, "{label}: weekly off by {e_weekly}");
-        for i in 0..g.horizon {
-            assert_eq!(
-                comp.holidays[i] > 0.0,
-                c.holidays_effect[i] > 0.0,
+        // Holiday days: the effect itself, to a tolerance (Prophet reports multiplicative
+        // effects as factors, additive ones in y units), and no effect where Prophet has none.
+        let holidays: Vec<usize> = (0..g.horizon)
+            .filter(|&i| c.holidays_effect[i] != 0.0 || comp.holidays[i] != 0.0)
+            .collect();
+        let e_holiday = holidays
+            .iter()
+            .map(|&i| (comp.holidays[i] - c.holidays_effect[i]).abs() / unit)
+            .fold(0.0, f64::max);
+        eprintln!(
+            "{label}: {} holiday days, effect err {e_holiday:.3e}",
+            holidays.len()
+        );
+        for &i in &holidays {
+            assert!(
+                c.holidays_effect[i] != 0.0 && comp.holidays[i] != 0.0,
                 "{label} step {i}: holiday effect {} vs {}",
                 comp.holidays[i],
                 c.holidays_effect[i]
             );
         }
+        let tolerance = if c.mode == "multiplicative" {
+            HOLIDAY_TOLERANCE_MULTIPLICATIVE
+        } else {
+            HOLIDAY_TOLERANCE_ADDITIVE
+        };
+        assert!(
+            e_holiday < tolerance,
+            "{label}: holiday effect off by {e_holiday}"
+        );
         assert!(
             (fit.sigma_obs / c.sigma_obs - 1.0).abs() < 0.02,
             "{label}: sigma {}",
