@@ -97,7 +97,7 @@ pub fn trials_csv(
     states: &[TrialState],
     best: Option<&Best>,
 ) -> String {
-    let keys: Vec<&String> = tune.dimensions.keys().collect();
+    let keys: Vec<&String> = tune.dimensions.iter().map(|(k, _)| k).collect();
     let mut out = String::from("trial_id,group,cluster");
     for k in &keys {
         out.push(',');

@@ -99,7 +99,9 @@ pub const SEARCHABLE: [&str; 4] = ["train", "model", "windows", "clusters"];
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TuneConfig {
     pub settings: TuneSettings,
-    pub dimensions: BTreeMap<String, Dimension>,
+    /// In the order of the config file (Ray Tune's `param_space` order: with grids, the last
+    /// key varies fastest).
+    pub dimensions: Vec<(String, Dimension)>,
 }
 
 /// The values of one trial's dimensions, by `section.key`.
@@ -108,7 +110,7 @@ pub type Params = BTreeMap<String, toml::Value>;
 impl TuneConfig {
     pub fn parse(table: &toml::Table) -> Result<Self, TuneError> {
         let mut plain = toml::Table::new();
-        let mut dimensions = BTreeMap::new();
+        let mut dimensions = Vec::new();
         for (key, value) in table {
             if !key.contains('.') {
                 plain.insert(key.clone(), value.clone());
@@ -126,7 +128,7 @@ impl TuneConfig {
                 .try_into()
                 .map_err(|e| TuneError::space(key, format!("{e} (expected one of grid = [...], choice = [...], uniform = [lo, hi], loguniform = [lo, hi], randint = [lo, hi])")))?;
             check_dimension(key, &dim)?;
-            dimensions.insert(key.clone(), dim);
+            dimensions.push((key.clone(), dim));
         }
         let settings: TuneSettings = plain
             .try_into()
@@ -178,8 +180,9 @@ impl TuneConfig {
         })
     }
 
-    /// Every trial's values: the grid's combinations (first key slowest), `num_samples` times,
-    /// random dimensions drawn from one RNG seeded by `tune.seed`.
+    /// Every trial's values: the grid's combinations (the first key slowest, the last fastest,
+    /// as Ray's `generate_variants` orders them), `num_samples` times, random dimensions drawn
+    /// from one RNG seeded by `tune.seed`.
     pub fn expand(&self) -> Vec<Params> {
         let mut rng = StdRng::seed_from_u64(self.settings.seed);
         let grid: Vec<(&String, &Vec<toml::Value>)> = self
@@ -272,10 +275,28 @@ mod tests {
         .unwrap();
         let trials = t.expand();
         assert_eq!(trials.len(), 6);
-        // The first key (clusters.k) varies slowest.
-        assert_eq!(trials[0]["clusters.k"], toml::Value::Integer(1));
-        assert_eq!(trials[2]["train.learning_rate"], toml::Value::Float(1e-2));
-        assert_eq!(trials[3]["clusters.k"], toml::Value::Integer(2));
+        // Ray's order (ray.tune.search.variant_generator.generate_variants on this space): the
+        // first key of the file (the learning rate) slowest, the last (clusters.k) fastest.
+        let order: Vec<(f64, i64)> = trials
+            .iter()
+            .map(|p| {
+                (
+                    p["train.learning_rate"].as_float().unwrap(),
+                    p["clusters.k"].as_integer().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (1e-3, 1),
+                (1e-3, 2),
+                (3e-3, 1),
+                (3e-3, 2),
+                (1e-2, 1),
+                (1e-2, 2)
+            ]
+        );
         let r = parse("num_samples = 3\nseed = 5\n\"train.learning_rate\" = { loguniform = [1e-4, 1e-1] }\n\"model.hidden_size\" = { choice = [8, 16] }\n\"train.batch_size\" = { randint = [16, 64] }\n\"clusters.k\" = { grid = [1, 2] }\n").unwrap();
         let a = r.expand();
         assert_eq!(a.len(), 6, "num_samples x grid");
