@@ -53,9 +53,14 @@ fn fixed_orders_match_statsforecast_css_ml() {
             // both sides maximise), then the forecasts it implies.
             let ll = f["loglik"].as_f64().unwrap();
             let ours = fit.loglik.unwrap();
-            // Same likelihood function (checked at statsforecast's optimum in the unit tests);
-            // our optimizer must climb at least as high.
-            assert!(ours > ll - 0.05, "{what}: loglik {ours} vs {ll}");
+            // The same likelihood function (checked at statsforecast's coefficients by
+            // arima::estimate's unit test, to 1e-6 without differencing and 5e-5 with): our
+            // optimum is at least statsforecast's, and above it by no more than its BFGS leaves
+            // on these flat surfaces (measured up to 17.8 on synth256/1).
+            assert!(
+                ours >= ll - 5e-5 && ours <= ll + 20.0,
+                "{what}: loglik {ours} vs {ll}"
+            );
             let sigma2 = f["sigma2"].as_f64().unwrap();
             let p = fit.forecast(14, &[0.9]);
             let mean = floats(&f["mean"]);
@@ -127,8 +132,9 @@ fn automatic_choice_and_forecasts_follow_statsforecast() {
         );
         if same {
             same_order += 1;
+            // Measured 0.011-0.068 of the scale.
             assert!(
-                mad < 0.2 * sn_scale,
+                mad < 0.1 * sn_scale,
                 "{}: same model, forecasts differ by {mad}",
                 label(s)
             );
