@@ -281,6 +281,14 @@ fn build_panel(opts: &TableOptions, rows: Rows) -> Result<Panel> {
             .expect("rows were filtered to the range");
         let cell = s * len + t;
         if let Some(first) = owner[cell] {
+            // The hour a fall-back repeats holds two real hours on the wall-clock grid: their
+            // values add up (as trips do when aggregated), their covariates keep the first.
+            if time::local_time(rows.time[i], opts.timezone) == time::LocalTime::Repeated {
+                if let (Some(v), true) = (rows.target[i], target[cell].is_finite()) {
+                    target[cell] += v;
+                }
+                continue;
+            }
             return Err(DataError::DuplicateRow {
                 path: path(o),
                 series: rows.names[s].clone(),
@@ -324,6 +332,29 @@ fn build_panel(opts: &TableOptions, rows: Rows) -> Result<Panel> {
             value: negative_value,
             count: negatives.len(),
         });
+    }
+    // The hour a spring-forward skips never happened: not a gap. It is filled with the mean
+    // of the hours around it (covariates are filled from neighbours below).
+    for cell in 0..n * len {
+        let t = cell % len;
+        if owner[cell].is_some()
+            || time::local_time(grid.timestamp(t), opts.timezone) != time::LocalTime::Skipped
+        {
+            continue;
+        }
+        let around: Vec<(f64, Origin)> = [t.checked_sub(1), (t + 1 < len).then_some(t + 1)]
+            .into_iter()
+            .flatten()
+            .filter_map(|u| {
+                let c = cell - t + u;
+                owner[c].map(|o| (target[c], o))
+            })
+            .filter(|(v, _)| v.is_finite())
+            .collect();
+        if let Some(&(_, o)) = around.first() {
+            target[cell] = around.iter().map(|(v, _)| v).sum::<f64>() / around.len() as f64;
+            owner[cell] = Some(o);
+        }
     }
     if let Some(cell) = owner.iter().position(Option::is_none) {
         if opts.fill_missing == FillMissing::Error {

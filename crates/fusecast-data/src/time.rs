@@ -244,6 +244,26 @@ fn parse_offset(z: &str) -> Option<i64> {
     Some(sign * (h as i64 * 3600 + m as i64 * 60))
 }
 
+/// How a wall-clock time exists in a time zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalTime {
+    Unique,
+    /// Skipped by a spring-forward (New York's 02:00-02:59 on the second Sunday of March).
+    Skipped,
+    /// Lived twice after a fall-back (New York's 01:00-01:59 on the first Sunday of November).
+    Repeated,
+}
+
+/// Whether the local wall-clock time `local_seconds` exists once, never or twice in `tz`.
+pub fn local_time(local_seconds: i64, tz: Tz) -> LocalTime {
+    use chrono::{LocalResult, TimeZone};
+    match tz.from_local_datetime(&to_datetime(local_seconds)) {
+        LocalResult::Single(_) => LocalTime::Unique,
+        LocalResult::None => LocalTime::Skipped,
+        LocalResult::Ambiguous(..) => LocalTime::Repeated,
+    }
+}
+
 /// Converts a UTC instant (seconds) to local wall-clock seconds in `tz`.
 pub fn utc_to_local(utc_seconds: i64, tz: Tz) -> i64 {
     match DateTime::from_timestamp(utc_seconds, 0) {
