@@ -1,10 +1,13 @@
-//! Forecasts the last `h` days of every series of an anchor panel (`unique_id, ds, y`, as
-//! ../shared/anchors/make_panel.py writes) with the named baselines, in the forecast CSV format of
-//! ../shared/anchors/score_forecasts.py, and prints each model's wall time as JSON. Used by
-//! scripts/bench/baselines.sh to compare with statsforecast on the same split.
+//! Forecasts the last `h` days of every series of a daily panel in statsforecast's long format
+//! (a CSV with columns `unique_id`, `ds` as `YYYY-MM-DD`, `y`) with the named baselines, writes
+//! the point forecasts as `unique_id,ds,<model>...`, and prints each
+//! model's wall time as JSON. scripts/bench/baselines.sh runs it next to statsforecast on the
+//! anchor's panels; the repository ships one such panel to try it on:
 //!
 //!   cargo run --release -p fusecast-baselines --example anchor_forecasts -- \
-//!       PANEL OUT.csv [--horizon 14] [--threads N] [--max-series N] MODEL...
+//!       data/panels/flights_daily_top20.csv /tmp/forecasts.csv ets arima seasonal_naive
+//!
+//! Options: `[--horizon 14] [--threads N] [--max-series N]`.
 
 use std::io::Write;
 use std::time::Instant;
