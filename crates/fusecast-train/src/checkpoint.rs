@@ -264,13 +264,7 @@ impl Checkpointing {
     /// swaps it in by renames. The previous best is moved aside, not deleted, until the new one
     /// is in place (`load_last` falls back to it).
     pub fn save_best(&self, best: &Tft) -> Result<(), TrainError> {
-        let parent = self.best_dir.parent().unwrap_or(Path::new("."));
-        let name = self
-            .best_dir
-            .file_name()
-            .map_or("best".into(), |n| n.to_string_lossy().to_string());
-        let tmp_best = parent.join(format!(".tmp-{name}"));
-        let old_best = self.old_best_dir();
+        let (tmp_best, old_best) = (self.beside_best(".tmp"), self.old_best_dir());
         let _ = std::fs::remove_dir_all(&tmp_best);
         std::fs::create_dir_all(&tmp_best).map_err(|e| io(&tmp_best, e))?;
         best.clone()
@@ -291,12 +285,17 @@ impl Checkpointing {
 
     /// Where the previous best waits while a new one is swapped in.
     fn old_best_dir(&self) -> PathBuf {
+        self.beside_best(OLD_BEST)
+    }
+
+    /// `<prefix>-<name of best_dir>` in the folder that holds `best_dir`.
+    fn beside_best(&self, prefix: &str) -> PathBuf {
         let parent = self.best_dir.parent().unwrap_or(Path::new("."));
         let name = self
             .best_dir
             .file_name()
             .map_or("best".into(), |n| n.to_string_lossy().to_string());
-        parent.join(format!("{OLD_BEST}-{name}"))
+        parent.join(format!("{prefix}-{name}"))
     }
 
     /// Complete checkpoints (with a `state.json`), oldest first, by [`CheckpointOrder`].

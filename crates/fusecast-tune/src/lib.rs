@@ -137,6 +137,20 @@ pub fn tune(base: &LoadedConfig, resume: bool, sink: &dyn Sink) -> Result<Tuned,
                 std::fs::remove_dir_all(&sub).map_err(|e| TuneError::io(&sub, e))?;
             }
         }
+        // A new experiment in an old folder: none of the old results may pass for its own.
+        for file in [
+            dir.trials_csv(),
+            dir.best_toml(),
+            dir.summary(),
+            dir.curves(),
+        ] {
+            match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(TuneError::io(&file, e))
+                }
+                _ => {}
+            }
+        }
     }
     std::fs::create_dir_all(dir.root()).map_err(|e| TuneError::io(dir.root(), e))?;
     write_atomic(

@@ -38,27 +38,51 @@ pub struct DataCache {
     entries: Vec<(String, Prepared)>,
 }
 
-/// What decides a trial's panel.
+/// What decides a trial's panel: the data, features and clusters sections, and with
+/// `clusters.method = "reassign"` the model and training settings its cluster models use.
 pub fn data_key(c: &Config) -> String {
     let part = |v: toml::Value| v.to_string();
-    format!(
+    let mut key = format!(
         "{}|{}|{}",
         part(toml::Value::try_from(&c.data).expect("serializes")),
         part(toml::Value::try_from(&c.features).expect("serializes")),
         part(toml::Value::try_from(&c.clusters).expect("serializes"))
-    )
+    );
+    if c.clusters.method == fusecast_data::config::ClusterMethod::Reassign {
+        for section in [
+            toml::Value::try_from(&c.model),
+            toml::Value::try_from(&c.train),
+            toml::Value::try_from(&c.windows),
+        ] {
+            key.push('|');
+            key.push_str(&part(section.expect("serializes")));
+        }
+    }
+    key
 }
 
 impl DataCache {
+    /// The prepared data of a config, computed once. A cluster's panel (`clusters.select`) is
+    /// cut from the whole panel of the same settings, so the data stage (and a reassignment)
+    /// runs once per assignment, not once per cluster.
     pub fn get_or_prepare(&mut self, loaded: &LoadedConfig) -> Result<&Prepared, TuneError> {
         let key = data_key(&loaded.config);
         if let Some(i) = self.entries.iter().position(|(k, _)| *k == key) {
             return Ok(&self.entries[i].1);
         }
-        let prepared = fusecast_pipeline::stages::prepare::prepare(
-            loaded,
-            &fusecast_pipeline::events::Silent,
-        )?;
+        let prepared = match loaded.config.clusters.select {
+            Some(c) => {
+                let mut whole = loaded.clone();
+                whole.config.clusters.select = None;
+                let all = self.get_or_prepare(&whole)?.clone();
+                fusecast_data::prepare::with_clustering(all, None, Some(c))
+                    .map_err(fusecast_pipeline::Error::from)?
+            }
+            None => fusecast_pipeline::stages::prepare::prepare(
+                loaded,
+                &fusecast_pipeline::events::Silent,
+            )?,
+        };
         self.entries.push((key, prepared));
         Ok(&self.entries.last().expect("pushed").1)
     }

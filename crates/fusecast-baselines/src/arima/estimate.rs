@@ -639,10 +639,7 @@ mod tests {
     /// differenced series: equal up to that approximation, 5e-5.
     #[test]
     fn loglik_at_statsforecasts_coefficients_matches_it() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/arima/golden.json");
-        let g: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let g = super::super::golden_fixture();
         let (mut exact, mut approx) = (0, 0);
         for s in g["series"].as_array().unwrap() {
             let y: Vec<f64> = s["y"]

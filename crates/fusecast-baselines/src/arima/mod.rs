@@ -315,3 +315,14 @@ impl Fitted for ArimaFit {
         s
     }
 }
+
+/// The statsforecast golden fixture the unit tests of the ARIMA modules read.
+#[cfg(test)]
+pub(crate) fn golden_fixture() -> serde_json::Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/arima/golden.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("the golden fixture"))
+        .expect("golden JSON")
+}

@@ -119,12 +119,7 @@ mod tests {
     /// 2.1.1 on real series (tests/fixtures/arima/golden.json).
     #[test]
     fn match_statsforecast_on_real_series() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/arima/golden.json"
-        );
-        let g: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let g = super::super::golden_fixture();
         for s in g["series"].as_array().unwrap() {
             let y: Vec<f64> = s["y"]
                 .as_array()
