@@ -255,6 +255,31 @@ fn a_resume_survives_the_debris_of_a_killed_checkpoint_write() {
     std::fs::write(ck.join(".tmp-best/model.bpk"), b"half").unwrap();
     std::fs::rename(ck.join("best"), ck.join(".old-best-best")).unwrap();
     assert!(!ck.join("best").exists());
+    // The fallback itself: with the moved-aside best holding epoch 1's weights (not the last
+    // epoch's), the resume's best model is those weights.
+    let one_dir = dir.path().join("one");
+    train_plain(
+        &ds,
+        &cfg(1),
+        Some(&checkpointing(dir.path(), "one", 3, false)),
+    )
+    .unwrap();
+    let aside = ck.join(".old-best-best");
+    let real_best = dir.path().join("real-best.bpk");
+    std::fs::copy(aside.join("model.bpk"), &real_best).unwrap();
+    std::fs::copy(one_dir.join("best/model.bpk"), aside.join("model.bpk")).unwrap();
+    let device = fusecast_model::burn::tensor::Device::flex().autodiff();
+    let model_cfg = fusecast_train::inputs::tft_config(&ds.layout, &hyper());
+    let identity = fusecast_train::checkpoint::RunIdentity::new(&hyper(), &cfg(4), &ds);
+    let (last, _, _, best) = checkpointing(dir.path(), "d", 3, true)
+        .load_last(&model_cfg, &identity, &device)
+        .unwrap()
+        .unwrap();
+    let epoch_one = train_plain(&ds, &cfg(1), None).unwrap();
+    assert_eq!(parameters(&best), parameters(&epoch_one.model));
+    assert_ne!(parameters(&best), parameters(&last));
+    // Back to the real moved-aside best for the end-to-end check.
+    std::fs::copy(&real_best, aside.join("model.bpk")).unwrap();
     let resumed =
         train_plain(&ds, &cfg(4), Some(&checkpointing(dir.path(), "d", 3, true))).unwrap();
     assert_same_curve(&resumed.history, &whole.history);
