@@ -108,6 +108,15 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Forecast past the data with a run's best model: every series (or --series) from its
+    /// last observation, the calendar made for the future, other known inputs from --future.
+    Predict(commands::predict::Args),
+    /// (Re)write the one-page HTML report (report.html) of a run directory or a tuning
+    /// experiment's folder from the files it holds.
+    Report { dir: PathBuf },
+    /// Serve a run's best model over HTTP: KServe's time-series forecast API
+    /// (POST /v1/timeseries/forecast), /v1/series, /v1/model, /healthz, /metrics, /v1/reload.
+    Serve(commands::serve::Args),
     /// Aggregate trip files (TLC or any event table) to a panel and report the throughput.
     Aggregate(commands::aggregate::Args),
     /// Write trip-level parquet files (TLC yellow 2023+ schema) from the synthetic city.
@@ -148,6 +157,9 @@ fn main() -> ExitCode {
             status,
         } => commands::tune::run(config, name, resume, status, &out),
         Command::Prepare { config, out: path } => commands::jobs::prepare(&config, &path, &out),
+        Command::Predict(args) => commands::predict::run(args, &out),
+        Command::Report { dir } => commands::report::run(&dir, &out),
+        Command::Serve(args) => commands::serve::run(args, &out),
         Command::Aggregate(args) => commands::aggregate::run(args, &out),
         Command::SynthTrips(args) => commands::synth_trips::run(args, &out),
     };

@@ -203,6 +203,17 @@ impl Terminal {
                 println!("report: {} ({files} files)", path.display())
             }
             Event::PanelWritten { path, rows } => println!("wrote {rows} rows to {}", path.display()),
+            Event::Predicted { path, series, fallbacks, horizon, first, last } => {
+                let fell = if fallbacks > 0 {
+                    format!(", {fallbacks} by the SeasonalNaive fallback")
+                } else {
+                    String::new()
+                };
+                println!(
+                    "forecast: {series} series x {horizon} steps ({first} to {last}){fell}: {}",
+                    path.display()
+                )
+            }
             Event::Trials { metric, rows } => self.trial_table(&metric, &rows),
             Event::TrialEnded { trial, status, message } => match message {
                 Some(m) => self.note(&format!("{trial}: {} ({m})", status.label())),

@@ -1,4 +1,7 @@
 pub mod aggregate;
 pub mod jobs;
+pub mod predict;
+pub mod report;
+pub mod serve;
 pub mod synth_trips;
 pub mod tune;

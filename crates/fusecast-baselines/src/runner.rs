@@ -1,6 +1,9 @@
 //! Fits every model on every series at every cutoff, in parallel (rayon), each fit under a time
 //! budget. A fit that fails or runs out of time falls back to SeasonalNaive (Naive when even one
 //! season is missing) and the row is marked with why, so no series is ever silently dropped.
+//! A (series, cutoff) pair is fitted where the series can be scored ([`Panel::has_window`]):
+//! observed at the cutoff and over the horizon after it; each fit sees the series' own history,
+//! from its first observation (or the end of its last missing stretch) to the cutoff.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -54,8 +57,22 @@ pub struct ModelRun {
     pub wall_seconds: f64,
 }
 
-/// Fits `spec` on `series[..=cutoff]` for every series and cutoff. `tick` is called after each
-/// fit (progress bars).
+/// The (series, cutoff) pairs a backtest forecasts and scores: every series at every cutoff
+/// where it is observed at the cutoff and over the `horizon` periods after it
+/// ([`Panel::has_window`]). Periods past the end of the grid are the future, not missing
+/// actuals: a cutoff near the end forecasts them.
+pub fn backtest_pairs(panel: &Panel, cutoffs: &[usize], horizon: usize) -> Vec<(usize, usize)> {
+    (0..panel.n_series())
+        .flat_map(|s| cutoffs.iter().map(move |&c| (s, c)))
+        .filter(|&(s, c)| {
+            let to = (c + 1 + horizon).min(panel.len());
+            panel.is_observed(s, c) && (c + 1 >= to || panel.has_actuals(s, c + 1, to))
+        })
+        .collect()
+}
+
+/// Fits `spec` on each series' history up to each cutoff, at the [`backtest_pairs`]. `tick` is
+/// called after each fit (progress bars).
 pub fn run_model(
     panel: &Panel,
     spec: &ModelSpec,
@@ -64,9 +81,7 @@ pub fn run_model(
     tick: &(dyn Fn() + Sync),
 ) -> ModelRun {
     let started = Instant::now();
-    let jobs: Vec<(usize, usize)> = (0..panel.n_series())
-        .flat_map(|s| cutoffs.iter().map(move |&c| (s, c)))
-        .collect();
+    let jobs = backtest_pairs(panel, cutoffs, opts.horizon);
     let fallbacks = AtomicUsize::new(0);
     let results: Vec<(ForecastRow, FitRecord)> = jobs
         .par_iter()
@@ -107,11 +122,14 @@ fn fit_one(
     opts: &RunOptions,
 ) -> (ForecastRow, FitRecord) {
     let started = Instant::now();
+    let (first, y) = panel
+        .history(series, cutoff)
+        .expect("backtest pairs are observed at their cutoff");
     let input = SeriesInput {
-        y: &panel.values(series)[..=cutoff],
+        y,
         period: opts.period,
         seasonal_periods: opts.seasonal_periods.clone(),
-        start: panel.grid.start,
+        start: panel.grid.timestamp(first),
         step_seconds: panel.grid.frequency.step_seconds(),
         holidays: &opts.holidays,
         deadline: opts.fit_budget.map(|b| started + b),

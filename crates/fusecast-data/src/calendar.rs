@@ -4,8 +4,53 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate, Timelike, Weekday};
 
+use serde::{Deserialize, Serialize};
+
+use crate::config::{FeaturesConfig, HolidaySet};
 use crate::panel::{Covariate, CovariateKind, CovariateValues, Role};
-use crate::time::{weekday_index, Frequency, TimeGrid};
+use crate::time::{weekday_index, Day, Frequency, TimeGrid};
+
+/// The names [`calendar_covariates`] gives its covariates.
+pub const CALENDAR_COVARIATES: [&str; 5] =
+    ["hour", "day_of_week", "day_of_year", "month", "holiday"];
+
+/// What a panel's calendar covariates are made from. A model saves it so that a forecast past
+/// the data gets the same covariates for its future periods, holidays included.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSpec {
+    pub holidays: HolidaySet,
+    pub extra_holidays: Vec<Day>,
+}
+
+impl CalendarSpec {
+    /// The holiday setting of `features` (whether or not calendar covariates are on: the
+    /// Prophet-style baselines read holidays too).
+    pub fn of(features: &FeaturesConfig) -> Self {
+        CalendarSpec {
+            holidays: features.holidays,
+            extra_holidays: features.extra_holidays.clone(),
+        }
+    }
+
+    /// The holidays of the years `first..=last`, extra dates included.
+    pub fn holidays(&self, first: i32, last: i32) -> HolidayCalendar {
+        let mut cal = match self.holidays {
+            HolidaySet::Us => HolidayCalendar::us_federal(first, last),
+            HolidaySet::None => HolidayCalendar::none(),
+        };
+        for d in &self.extra_holidays {
+            cal.add(d.0, "extra");
+        }
+        cal
+    }
+
+    /// The calendar covariates of `grid`.
+    pub fn covariates(&self, grid: &TimeGrid) -> Vec<Covariate> {
+        let holidays = self.holidays(grid.first_day().year(), grid.last_day().year());
+        calendar_covariates(grid, &holidays)
+    }
+}
 
 /// Holiday dates with their names. Both the actual date and the observed day off are marked,
 /// since demand moves on both (Christmas on a Sunday still empties the streets).

@@ -78,7 +78,11 @@ pub fn profiles(panel: &Panel, kind: ProfileKind) -> Result<Vec<Vec<f64>>> {
         .map(|s| {
             let mut sum = vec![0.0; cycle];
             let mut count = vec![0usize; cycle];
+            // A series' profile is over the periods it has values for.
             for (t, v) in panel.values(s).iter().enumerate() {
+                if v.is_nan() {
+                    continue;
+                }
                 sum[phase(t)] += v;
                 count[phase(t)] += 1;
             }

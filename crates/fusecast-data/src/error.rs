@@ -68,7 +68,7 @@ pub enum DataError {
         frequency: String,
     },
 
-    #[error("{path}: series {series:?} has no row for {timestamp} (and {more} other missing periods); set fill_missing = \"zero\" to treat gaps as zero")]
+    #[error("{path}: series {series:?} has no row for {timestamp} (and {more} other missing periods inside its span, between its first and last row); set fill_missing = \"zero\", \"carry\" (last value), \"interpolate\" (linear) or \"drop\" (left out of windows, scalers and baselines)")]
     MissingPeriod {
         path: PathBuf,
         series: String,

@@ -27,6 +27,9 @@ pub struct FittedFeatures {
     pub covariate_scales: Vec<CovariateScale>,
     pub static_real_scales: Vec<CovariateScale>,
     pub data_fingerprint: String,
+    /// Series of `series` too short for a training window: the model has no scale for them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
 }
 
 /// A category the saved vocabulary does not know: it is coded as unknown (code 0), on purpose.
@@ -52,7 +55,78 @@ impl WindowDataset<'_> {
             covariate_scales: self.covariate_scales.clone(),
             static_real_scales: self.static_real_scales.clone(),
             data_fingerprint: self.panel.fingerprint(),
+            left_out: self
+                .left_out
+                .iter()
+                .map(|&s| self.panel.series[s].clone())
+                .collect(),
         }
+    }
+}
+
+fn mismatch(what: String) -> DataError {
+    DataError::Invalid(format!("the data do not fit the saved model: {what}"))
+}
+
+impl FittedFeatures {
+    /// Checks what every panel given to this model must share with its training panel (target,
+    /// frequency, variables) and returns the categories its vocabularies do not know.
+    fn check(&self, panel: &Panel) -> Result<Vec<UnknownCategory>> {
+        if panel.target_name != self.target {
+            return Err(mismatch(format!(
+                "the target is {:?}, the model forecasts {:?}",
+                panel.target_name, self.target
+            )));
+        }
+        if panel.grid.frequency != self.grid.frequency {
+            return Err(mismatch(format!(
+                "the data are {}, the model's {}",
+                panel.grid.frequency.label(),
+                self.grid.frequency.label()
+            )));
+        }
+        let layout = FeatureLayout::fit(panel)?;
+        if let Some(d) = self.layout.variables_differ(&layout) {
+            return Err(mismatch(d));
+        }
+        let mut unknown: Vec<UnknownCategory> = Vec::new();
+        for (voc, st) in self.layout.static_categoricals[1..]
+            .iter()
+            .zip(&panel.statics)
+        {
+            for v in &st.values {
+                if voc.knows(v) {
+                    continue;
+                }
+                match unknown
+                    .iter_mut()
+                    .find(|u| u.variable == voc.name && &u.value == v)
+                {
+                    Some(u) => u.series += 1,
+                    None => unknown.push(UnknownCategory {
+                        variable: voc.name.clone(),
+                        value: v.clone(),
+                        series: 1,
+                    }),
+                }
+            }
+        }
+        Ok(unknown)
+    }
+
+    /// The indices of the series of `ids` the model left out of training (sorted).
+    fn left_out_of(&self, ids: &[String]) -> Vec<usize> {
+        (0..ids.len())
+            .filter(|&s| self.left_out.contains(&ids[s]))
+            .collect()
+    }
+
+    /// The series of `ids` the model was not fitted on.
+    pub fn unknown_series<'s>(&self, ids: &'s [String]) -> Vec<&'s str> {
+        ids.iter()
+            .filter(|id| !self.series.contains(id))
+            .map(String::as_str)
+            .collect()
     }
 }
 
@@ -65,22 +139,11 @@ impl<'a> WindowDataset<'a> {
         panel: &'a Panel,
         fitted: &FittedFeatures,
     ) -> Result<(Self, Vec<UnknownCategory>)> {
-        let mismatch = |what: String| {
-            DataError::Invalid(format!("the data do not fit the saved model: {what}"))
-        };
-        if panel.target_name != fitted.target {
+        if panel.grid.start != fitted.grid.start {
             return Err(mismatch(format!(
-                "the target is {:?}, the model forecasts {:?}",
-                panel.target_name, fitted.target
-            )));
-        }
-        if panel.grid.frequency != fitted.grid.frequency || panel.grid.start != fitted.grid.start {
-            return Err(mismatch(format!(
-                "the grid starts at {} every {}, the model's at {} every {}",
+                "the grid starts at {}, the model's at {}",
                 crate::time::format_timestamp(panel.grid.start),
-                panel.grid.frequency.label(),
                 crate::time::format_timestamp(fitted.grid.start),
-                fitted.grid.frequency.label()
             )));
         }
         if let Some(s) = panel
@@ -109,32 +172,7 @@ impl<'a> WindowDataset<'a> {
                 fitted.split.val_end
             )));
         }
-        let layout = FeatureLayout::fit(panel)?;
-        if let Some(d) = fitted.layout.variables_differ(&layout) {
-            return Err(mismatch(d));
-        }
-        let mut unknown: Vec<UnknownCategory> = Vec::new();
-        for (voc, st) in fitted.layout.static_categoricals[1..]
-            .iter()
-            .zip(&panel.statics)
-        {
-            for v in &st.values {
-                if voc.knows(v) {
-                    continue;
-                }
-                match unknown
-                    .iter_mut()
-                    .find(|u| u.variable == voc.name && &u.value == v)
-                {
-                    Some(u) => u.series += 1,
-                    None => unknown.push(UnknownCategory {
-                        variable: voc.name.clone(),
-                        value: v.clone(),
-                        series: 1,
-                    }),
-                }
-            }
-        }
+        let unknown = fitted.check(panel)?;
         let split = TimeSplit {
             len: panel.len(),
             ..fitted.split
@@ -148,6 +186,67 @@ impl<'a> WindowDataset<'a> {
                 layout: fitted.layout.clone(),
                 covariate_scales: fitted.covariate_scales.clone(),
                 static_real_scales: fitted.static_real_scales.clone(),
+                left_out: fitted.left_out_of(&panel.series),
+            },
+            unknown,
+        ))
+    }
+
+    /// Windows for forecasting over `panel`, which may start anywhere on the model's grid and
+    /// hold any of the model's series in any order: each series keeps the target scale it was
+    /// fitted with. A series the model does not know is an error (the caller decides whether it
+    /// gets a fallback). The whole panel is one part: nothing in it trains or validates.
+    pub fn for_forecast(
+        panel: &'a Panel,
+        fitted: &FittedFeatures,
+    ) -> Result<(Self, Vec<UnknownCategory>)> {
+        let unknown = fitted.check(panel)?;
+        let step = fitted.grid.frequency.step_seconds();
+        if (panel.grid.start - fitted.grid.start).rem_euclid(step) != 0 {
+            return Err(mismatch(format!(
+                "the grid starts at {}, off the model's {} grid from {}",
+                crate::time::format_timestamp(panel.grid.start),
+                fitted.grid.frequency.label(),
+                crate::time::format_timestamp(fitted.grid.start),
+            )));
+        }
+        let new = fitted.unknown_series(&panel.series);
+        if !new.is_empty() {
+            return Err(mismatch(format!(
+                "{} series the model was not trained on: {}",
+                new.len(),
+                new.iter()
+                    .take(10)
+                    .map(|s| format!("{s:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let series = panel
+            .series
+            .iter()
+            .map(|id| {
+                let i = fitted.series.iter().position(|s| s == id).expect("checked");
+                fitted.scaler.series[i]
+            })
+            .collect();
+        Ok((
+            WindowDataset {
+                panel,
+                spec: fitted.spec,
+                split: TimeSplit {
+                    train_end: panel.len(),
+                    val_end: panel.len(),
+                    len: panel.len(),
+                },
+                scaler: crate::scale::TargetScaler {
+                    transform: fitted.scaler.transform,
+                    series,
+                },
+                layout: fitted.layout.clone(),
+                covariate_scales: fitted.covariate_scales.clone(),
+                static_real_scales: fitted.static_real_scales.clone(),
+                left_out: fitted.left_out_of(&panel.series),
             },
             unknown,
         ))

@@ -258,6 +258,62 @@ impl Forecast {
         std::fs::rename(&tmp, path).map_err(io)
     }
 
+    /// The same columns as [`Forecast::write_csv`] as parquet, with timestamps as datetimes.
+    pub fn write_parquet(&self, panel: &Panel, path: &Path) -> Result<()> {
+        use polars::prelude::*;
+        let err = |e: PolarsError| DataError::read(path, e);
+        let steps = self.rows.len() * self.horizon;
+        let mut series = Vec::with_capacity(steps);
+        let mut cutoff = Vec::with_capacity(steps);
+        let mut stamp = Vec::with_capacity(steps);
+        let mut mean = Vec::with_capacity(steps);
+        let mut quantiles = vec![Vec::with_capacity(steps); self.levels.len()];
+        let mut kind = Vec::with_capacity(steps);
+        let mut reason = Vec::with_capacity(steps);
+        for row in &self.rows {
+            for i in 0..self.horizon {
+                series.push(panel.series[row.series].as_str());
+                cutoff.push(panel.grid.timestamp(row.cutoff) * 1_000_000);
+                stamp.push(panel.grid.timestamp(row.cutoff + 1 + i) * 1_000_000);
+                mean.push(row.mean[i]);
+                for (q, path) in quantiles.iter_mut().zip(&row.quantiles) {
+                    q.push(path[i]);
+                }
+                kind.push(row.note.as_ref().map(|n| n.kind.code()));
+                reason.push(row.note.as_ref().map(|n| n.reason.clone()));
+            }
+        }
+        let datetime = |name: &str, v: Vec<i64>| -> Result<Column> {
+            Ok(Series::new(name.into(), v)
+                .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
+                .map_err(err)?
+                .into())
+        };
+        let mut columns: Vec<Column> = vec![
+            Series::new("series_id".into(), series).into(),
+            datetime("cutoff", cutoff)?,
+            datetime("timestamp", stamp)?,
+            Series::new("model".into(), vec![self.model.as_str(); steps]).into(),
+            Series::new("mean".into(), mean).into(),
+        ];
+        for (l, q) in self.levels.iter().zip(quantiles) {
+            columns.push(Series::new(format!("q{l}").as_str().into(), q).into());
+        }
+        columns.push(Series::new("note_kind".into(), kind).into());
+        columns.push(Series::new("note".into(), reason).into());
+        let mut df = DataFrame::new_infer_height(columns).map_err(err)?;
+        let tmp = path.with_extension("parquet.tmp");
+        let file = std::fs::File::create(&tmp).map_err(|source| DataError::Io {
+            path: tmp.clone(),
+            source,
+        })?;
+        ParquetWriter::new(file).finish(&mut df).map_err(err)?;
+        std::fs::rename(&tmp, path).map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
     /// Reads a CSV written by [`Forecast::write_csv`] (or by any tool writing the same columns) for
     /// `panel`; several models in one file are returned as one table each. The `note_kind` column
     /// may be left out when every `note` is empty. Every error names the file and line.

@@ -11,6 +11,7 @@ pub mod error;
 pub mod files;
 pub mod fitted;
 pub mod forecast;
+pub mod future;
 pub mod panel;
 pub mod prepare;
 pub mod scale;

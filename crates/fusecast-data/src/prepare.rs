@@ -4,10 +4,10 @@ use std::path::Path;
 
 use chrono::Datelike;
 
-use crate::calendar::{calendar_covariates, HolidayCalendar};
+use crate::calendar::{CalendarSpec, HolidayCalendar};
 use crate::cluster::{self, Clustering};
 use crate::config::{
-    ClusterMethod, ClustersConfig, DataConfig, FeaturesConfig, HolidaySet, LocationKind, SourceKind,
+    ClusterMethod, ClustersConfig, DataConfig, FeaturesConfig, LocationKind, SourceKind,
 };
 use crate::error::{DataError, Result};
 use crate::files;
@@ -174,17 +174,10 @@ pub fn holiday_calendar(
     grid: &time::TimeGrid,
     extra_years: i32,
 ) -> HolidayCalendar {
-    let mut holidays = match features.holidays {
-        HolidaySet::Us => HolidayCalendar::us_federal(
-            grid.first_day().year(),
-            grid.last_day().year() + extra_years,
-        ),
-        HolidaySet::None => HolidayCalendar::none(),
-    };
-    for d in &features.extra_holidays {
-        holidays.add(d.0, "extra");
-    }
-    holidays
+    CalendarSpec::of(features).holidays(
+        grid.first_day().year(),
+        grid.last_day().year() + extra_years,
+    )
 }
 
 /// Adds calendar and weather covariates.
@@ -195,8 +188,7 @@ pub fn add_features(
     tz: chrono_tz::Tz,
 ) -> Result<usize> {
     if features.calendar {
-        let holidays = holiday_calendar(features, &panel.grid, 0);
-        for c in calendar_covariates(&panel.grid, &holidays) {
+        for c in CalendarSpec::of(features).covariates(&panel.grid) {
             panel.add_covariate(c)?;
         }
     } else if !features.extra_holidays.is_empty() {

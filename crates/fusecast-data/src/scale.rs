@@ -60,8 +60,11 @@ pub struct TargetScaler {
 }
 
 impl TargetScaler {
-    /// Fits mean and standard deviation of the transformed target over periods `0..train_end`
-    /// of each series. A constant series gets scale 1 so that it is shifted, never blown up.
+    /// Fits mean and standard deviation of the transformed target over the observed periods
+    /// of each series before `train_end` (its own training part: a series that starts late is
+    /// scaled by what it has, missing periods left out). A constant series gets scale 1 so that
+    /// it is shifted, never blown up; a series with no training value gets centre 0 and scale 1,
+    /// a placeholder for a series the model leaves out.
     pub fn fit(panel: &Panel, transform: TargetTransform, train_end: usize) -> Result<Self> {
         if train_end == 0 || train_end > panel.len() {
             return Err(DataError::Invalid(format!(
@@ -71,16 +74,29 @@ impl TargetScaler {
         }
         let mut series = Vec::with_capacity(panel.n_series());
         for s in 0..panel.n_series() {
-            let values = &panel.values(s)[..train_end];
+            let span = panel.span(s);
+            let first = 0;
+            let values = &panel.values(s)[first..span.end.clamp(first, train_end)];
             if transform.needs_non_negative() {
-                if let Some(t) = values.iter().position(|v| *v < 0.0) {
+                if let Some(k) = values.iter().position(|v| *v < 0.0) {
                     return Err(DataError::Invalid(format!(
-                        "series {:?} has a negative target {} at period {t}; the {transform:?} transform needs y >= 0 (use transform = \"none\")",
-                        panel.series[s], values[t]
+                        "series {:?} has a negative target {} at period {}; the {transform:?} transform needs y >= 0 (use transform = \"none\")",
+                        panel.series[s], values[k], first + k
                     )));
                 }
             }
-            let z: Vec<f64> = values.iter().map(|v| transform.forward(*v)).collect();
+            let z: Vec<f64> = values
+                .iter()
+                .filter(|v| !v.is_nan())
+                .map(|v| transform.forward(*v))
+                .collect();
+            if z.is_empty() {
+                series.push(SeriesScale {
+                    center: 0.0,
+                    scale: 1.0,
+                });
+                continue;
+            }
             let n = z.len() as f64;
             let mean = z.iter().sum::<f64>() / n;
             let var = z.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;

@@ -10,17 +10,32 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DataError, Result};
 use crate::files::{self, DataFile, FileFormat};
-use crate::panel::{Covariate, CovariateKind, CovariateValues, Panel, Role};
+use crate::panel::{Covariate, CovariateKind, CovariateValues, Panel, Role, Span};
 use crate::time::{self, Frequency, TimeGrid};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FillMissing {
-    /// A missing (series, period) is an error naming the series and period.
+    /// A missing period inside a series (between its first and last row) is an error naming
+    /// the series and period.
     #[default]
     Error,
     /// Missing periods count as 0 (event counts).
     Zero,
+    /// A missing period takes the last value before it (levels: a price, a meter reading).
+    Carry,
+    /// A missing period is linear between the values on either side of its gap.
+    Interpolate,
+    /// A missing period stays missing: windows that would read it are skipped, and target
+    /// scalers and baselines leave it out.
+    Drop,
+}
+
+impl FillMissing {
+    /// Whether an empty target cell in a row is a missing period rather than an error.
+    fn accepts_empty(self) -> bool {
+        !matches!(self, FillMissing::Error)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -226,7 +241,15 @@ fn read_file(opts: &TableOptions, fi: usize, file: &DataFile, rows: &mut Rows) -
     Ok(())
 }
 
-fn strings(file: &DataFile, s: &Series) -> Result<Vec<Option<String>>> {
+/// The gap `t..end` of missing values that starts at `t`.
+fn row_gap(row: &[f64], t: usize) -> (usize, usize) {
+    let end = (t..row.len())
+        .find(|&u| !row[u].is_nan())
+        .unwrap_or(row.len());
+    (t, end)
+}
+
+pub(crate) fn strings(file: &DataFile, s: &Series) -> Result<Vec<Option<String>>> {
     let s = s
         .cast(&DataType::String)
         .map_err(|e| DataError::read(&file.path, e))?;
@@ -237,7 +260,7 @@ fn strings(file: &DataFile, s: &Series) -> Result<Vec<Option<String>>> {
         .collect())
 }
 
-fn numbers(file: &DataFile, name: &str, s: &Series) -> Result<Vec<Option<f64>>> {
+pub(crate) fn numbers(file: &DataFile, name: &str, s: &Series) -> Result<Vec<Option<f64>>> {
     if s.dtype().is_primitive_numeric() {
         let f = s
             .cast(&DataType::Float64)
@@ -309,6 +332,8 @@ fn build_panel(opts: &TableOptions, rows: Rows) -> Result<Panel> {
                 target[cell] = v;
             }
             None if opts.fill_missing == FillMissing::Zero => target[cell] = 0.0,
+            // Left NaN: a missing period, filled (or kept missing) with the gaps below.
+            None if opts.fill_missing.accepts_empty() => {}
             None => {
                 return Err(DataError::BadNumber {
                     path: path(o),
@@ -356,28 +381,59 @@ fn build_panel(opts: &TableOptions, rows: Rows) -> Result<Panel> {
             owner[cell] = Some(o);
         }
     }
-    if let Some(cell) = owner.iter().position(Option::is_none) {
-        if opts.fill_missing == FillMissing::Error {
-            let s = cell / len;
-            let more = owner[s * len..(s + 1) * len]
-                .iter()
-                .filter(|o| o.is_none())
-                .count()
-                - 1;
-            return Err(DataError::MissingPeriod {
-                path: opts.files[0].path.clone(),
-                series: rows.names[s].clone(),
-                timestamp: time::format_timestamp(grid.timestamp(cell % len)),
-                more,
-            });
+    // Each series is observed from its first value to its last; only the periods between them
+    // are gaps (a zone that opens later is not years of zeros).
+    for s in 0..n {
+        let row = &mut target[s * len..(s + 1) * len];
+        let span = Span::of(row);
+        if span.is_empty() {
+            return Err(DataError::Invalid(format!(
+                "{}: series {:?} has no value in column `{}`",
+                opts.files[0].path.display(),
+                rows.names[s],
+                opts.target_column
+            )));
         }
-        for (cell, o) in owner.iter().enumerate() {
-            if o.is_none() {
-                target[cell] = 0.0;
+        if span.missing == 0 {
+            continue;
+        }
+        let gap = |t: usize| row_gap(row, t);
+        match opts.fill_missing {
+            FillMissing::Error => {
+                let t = (span.first..span.end)
+                    .find(|&t| row[t].is_nan())
+                    .expect("a span with missing periods has one");
+                return Err(DataError::MissingPeriod {
+                    path: opts.files[0].path.clone(),
+                    series: rows.names[s].clone(),
+                    timestamp: time::format_timestamp(grid.timestamp(t)),
+                    more: span.missing - 1,
+                });
+            }
+            FillMissing::Drop => {}
+            mode => {
+                let gaps: Vec<(usize, usize)> = (span.first..span.end)
+                    .filter(|&t| row[t].is_nan() && !row[t - 1].is_nan())
+                    .map(gap)
+                    .collect();
+                for (a, b) in gaps {
+                    // `a - 1` and `b` are the observations around the gap `a..b`.
+                    let (before, after) = (row[a - 1], row[b]);
+                    for t in a..b {
+                        row[t] = match mode {
+                            FillMissing::Zero => 0.0,
+                            FillMissing::Carry => before,
+                            _ => {
+                                let w = (t + 1 - a) as f64 / (b + 1 - a) as f64;
+                                before + (after - before) * w
+                            }
+                        };
+                    }
+                }
             }
         }
     }
-    let mut panel = Panel::new(grid, &opts.target_column, rows.names.clone(), target)?;
+    let mut panel = Panel::ragged(grid, &opts.target_column, rows.names.clone(), target)?;
     let roles = opts
         .known_reals
         .iter()
@@ -385,7 +441,9 @@ fn build_panel(opts: &TableOptions, rows: Rows) -> Result<Panel> {
         .chain(opts.observed_reals.iter().map(|n| (n, Role::Observed)));
     for ((name, role), mut values) in roles.zip(covs) {
         for s in 0..n {
-            let series = &mut values[s * len..(s + 1) * len];
+            // Only a series' own span holds its inputs; outside it they stay placeholders.
+            let span = panel.span(s);
+            let series = &mut values[s * len + span.first..s * len + span.end];
             if series.iter().all(|v| !v.is_finite()) {
                 return Err(DataError::Invalid(format!(
                     "covariate `{name}` has no value for series {:?}",

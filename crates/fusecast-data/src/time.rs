@@ -173,6 +173,12 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 
 /// Parses a timestamp to local seconds. Naive timestamps are taken as local wall time already;
 /// timestamps with `Z` or an offset are instants and are converted to wall time in `tz`.
+/// A timestamp as the panel's wall clock reads it (a naive time as is; one with an offset at
+/// UTC): what a user types to name a period of a panel.
+pub fn parse_wall_clock(s: &str) -> Option<i64> {
+    parse_timestamp(s, chrono_tz::UTC)
+}
+
 pub fn parse_timestamp(s: &str, tz: Tz) -> Option<i64> {
     let s = s.trim();
     let b = s.as_bytes();

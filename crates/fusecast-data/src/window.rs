@@ -1,8 +1,12 @@
 //! Encoder/decoder windows over all series for a global model, and the batches built from them.
 //!
-//! Windows are never stored: every series shares one regular grid, so window `i` is computed
-//! from its index (series, then position). Memory is the panel plus one batch, whatever the
-//! number of windows (the RAM blow-ups of PF#1038/#1322 came from materialized windows).
+//! Windows are never stored: window `i` is computed from its index. Each series contributes the
+//! windows of its observed stretches (its span, cut at missing periods), a count per stretch;
+//! prefix sums over those counts find the stretch of an index, the position follows from the
+//! stride. Memory is the panel plus one batch and one count per stretch, whatever the number of
+//! windows (the RAM blow-ups of PF#1038/#1322 came from materialized windows).
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +24,24 @@ pub struct WindowSpec {
     pub horizon: usize,
     /// Distance between consecutive training windows of one series.
     pub stride: usize,
+}
+
+impl WindowSpec {
+    fn check(&self) -> Result<()> {
+        if self.horizon == 0 || self.encoder_length == 0 || self.stride == 0 {
+            return Err(DataError::config(
+                "windows",
+                "encoder_length, horizon and stride must be at least 1",
+            ));
+        }
+        if self.min_encoder_length == 0 || self.min_encoder_length > self.encoder_length {
+            return Err(DataError::config(
+                "windows.min_encoder_length",
+                "must be in 1..=encoder_length",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Time-based split: periods `0..train_end` train, `train_end..val_end` validation, the rest test.
@@ -64,79 +86,136 @@ pub struct Window {
     pub encoder_length: usize,
 }
 
-/// The windows of one part of the split, computed on demand.
+/// The windows of one observed stretch of one series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Windows {
-    n_series: usize,
+struct Stretch {
+    series: usize,
+    /// The stretch's first period: no encoder reaches before it.
+    first: usize,
     first_decoder: usize,
-    per_series: usize,
+    count: usize,
+}
+
+/// The windows of one part of the split, computed on demand.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Windows {
+    /// Stretches holding at least one window, in series order.
+    stretches: Arc<[Stretch]>,
+    /// `starts[k]`: the index of stretch k's first window; the last entry is the total.
+    starts: Arc<[usize]>,
     stride: usize,
     spec: WindowSpec,
 }
 
 impl Windows {
+    /// The windows of `n_series` series that cover the whole grid.
     pub fn new(n_series: usize, spec: WindowSpec, split: TimeSplit, part: Part) -> Result<Self> {
-        if spec.horizon == 0 || spec.encoder_length == 0 || spec.stride == 0 {
-            return Err(DataError::config(
-                "windows",
-                "encoder_length, horizon and stride must be at least 1",
-            ));
-        }
-        if spec.min_encoder_length == 0 || spec.min_encoder_length > spec.encoder_length {
-            return Err(DataError::config(
-                "windows.min_encoder_length",
-                "must be in 1..=encoder_length",
-            ));
-        }
-        let (lo, hi, stride) = match part {
+        Self::build(spec, split, part, (0..n_series).map(|s| (s, 0..split.len)))
+    }
+
+    /// The windows of a panel's series, each inside its observed stretches: a series that
+    /// starts late gets shorter encoders first (down to `min_encoder_length`), no window reads
+    /// a missing period, and evaluation windows lie where the series has actuals. The series
+    /// in `left_out` (sorted) get none.
+    pub fn over(
+        panel: &Panel,
+        spec: WindowSpec,
+        split: TimeSplit,
+        part: Part,
+        left_out: &[usize],
+    ) -> Result<Self> {
+        let runs = (0..panel.n_series())
+            .filter(|s| left_out.binary_search(s).is_err())
+            .flat_map(|s| panel.runs(s).into_iter().map(move |r| (s, r)));
+        Self::build(spec, split, part, runs)
+    }
+
+    fn build(
+        spec: WindowSpec,
+        split: TimeSplit,
+        part: Part,
+        runs: impl Iterator<Item = (usize, std::ops::Range<usize>)>,
+    ) -> Result<Self> {
+        spec.check()?;
+        let (from, to, stride) = match part {
             // Training decoders may start once the shortest encoder fits.
-            Part::Train => (spec.min_encoder_length, split.train_end, spec.stride),
+            Part::Train => (0, split.train_end, spec.stride),
             // Evaluation windows are laid end to end over their part.
-            Part::Validation => (
-                split.train_end.max(spec.min_encoder_length),
-                split.val_end,
-                spec.horizon,
-            ),
-            Part::Test => (
-                split.val_end.max(spec.min_encoder_length),
-                split.len,
-                spec.horizon,
-            ),
+            Part::Validation => (split.train_end, split.val_end, spec.horizon),
+            Part::Test => (split.val_end, split.len, spec.horizon),
         };
-        let per_series = if hi >= lo + spec.horizon {
-            (hi - lo - spec.horizon) / stride + 1
-        } else {
-            0
-        };
+        let mut stretches = Vec::new();
+        let mut starts = vec![0];
+        for (series, run) in runs {
+            let lo = from.max(run.start + spec.min_encoder_length);
+            let hi = to.min(run.end);
+            if hi < lo + spec.horizon {
+                continue;
+            }
+            let count = (hi - lo - spec.horizon) / stride + 1;
+            stretches.push(Stretch {
+                series,
+                first: run.start,
+                first_decoder: lo,
+                count,
+            });
+            starts.push(starts.last().expect("starts at 0") + count);
+        }
         Ok(Windows {
-            n_series,
-            first_decoder: lo,
-            per_series,
+            stretches: stretches.into(),
+            starts: starts.into(),
             stride,
             spec,
         })
     }
 
     pub fn len(&self) -> usize {
-        self.n_series * self.per_series
+        *self.starts.last().expect("starts at 0")
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The most windows any series has (on a full panel every series has this many; see
+    /// [`Windows::count`] for ragged ones).
     pub fn per_series(&self) -> usize {
-        self.per_series
+        let (mut best, mut series, mut count) = (0, usize::MAX, 0);
+        for r in self.stretches.iter() {
+            if r.series != series {
+                (series, count) = (r.series, 0);
+            }
+            count += r.count;
+            best = best.max(count);
+        }
+        best
+    }
+
+    /// The windows of series `s`.
+    pub fn count(&self, s: usize) -> usize {
+        self.of_series(s).len()
+    }
+
+    /// The indices of series `s`'s windows (they are consecutive).
+    pub fn of_series(&self, s: usize) -> std::ops::Range<usize> {
+        let a = self.stretches.partition_point(|r| r.series < s);
+        let b = self.stretches.partition_point(|r| r.series <= s);
+        self.starts[a]..self.starts[b]
+    }
+
+    fn stretch_of(&self, i: usize) -> usize {
+        self.starts.partition_point(|&x| x <= i) - 1
     }
 
     pub fn get(&self, i: usize) -> Window {
         assert!(i < self.len(), "window {i} of {}", self.len());
-        let series = i / self.per_series;
-        let decoder_start = self.first_decoder + (i % self.per_series) * self.stride;
+        let k = self.stretch_of(i);
+        let r = self.stretches[k];
+        let decoder_start = r.first_decoder + (i - self.starts[k]) * self.stride;
         Window {
-            series,
+            series: r.series,
             decoder_start,
-            encoder_length: self.spec.encoder_length.min(decoder_start),
+            encoder_length: self.spec.encoder_length.min(decoder_start - r.first),
         }
     }
 }
@@ -279,6 +358,41 @@ pub struct Batch {
     pub target: Vec<f32>,
 }
 
+impl Batch {
+    /// Batches of one encoder length and horizon as one batch, in order (a service packs
+    /// concurrent requests into one forward pass). `None` when their shapes differ.
+    pub fn concat(batches: &[Batch]) -> Option<Batch> {
+        let first = batches.first()?;
+        if batches
+            .iter()
+            .any(|b| b.encoder_length != first.encoder_length || b.horizon != first.horizon)
+        {
+            return None;
+        }
+        let mut out = Batch {
+            encoder_length: first.encoder_length,
+            horizon: first.horizon,
+            ..Batch::default()
+        };
+        for b in batches {
+            out.size += b.size;
+            out.windows.extend_from_slice(&b.windows);
+            out.encoder_lengths.extend_from_slice(&b.encoder_lengths);
+            out.static_categoricals
+                .extend_from_slice(&b.static_categoricals);
+            out.static_reals.extend_from_slice(&b.static_reals);
+            out.encoder_categoricals
+                .extend_from_slice(&b.encoder_categoricals);
+            out.decoder_categoricals
+                .extend_from_slice(&b.decoder_categoricals);
+            out.encoder_reals.extend_from_slice(&b.encoder_reals);
+            out.decoder_reals.extend_from_slice(&b.decoder_reals);
+            out.target.extend_from_slice(&b.target);
+        }
+        Some(out)
+    }
+}
+
 /// Standardization of one real covariate, fitted on the training periods of all series (PF
 /// scales every real input; raw weather in degrees and inches blows gradients up).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -299,6 +413,9 @@ pub struct WindowDataset<'a> {
     /// Standardization of the static reals (each series' target centre and scale) across series:
     /// with a softplus transform they are counts in the thousands, which the network cannot take raw.
     pub static_real_scales: Vec<CovariateScale>,
+    /// Series (sorted indices) too short for any training window: they have no windows in any
+    /// part and no fitted target scale, so the model never reads or forecasts them.
+    pub left_out: Vec<usize>,
 }
 
 fn fit_covariate_scales(panel: &Panel, train_end: usize) -> Vec<CovariateScale> {
@@ -308,8 +425,10 @@ fn fit_covariate_scales(panel: &Panel, train_end: usize) -> Vec<CovariateScale> 
         .iter()
         .filter(|c| c.kind == CovariateKind::Real)
         .map(|c| {
+            // Observed cells only: the periods a series has no data for carry no inputs.
             let values: Vec<f64> = (0..panel.n_series())
                 .flat_map(|s| (0..train_end).map(move |t| (s, t)))
+                .filter(|&(s, t)| panel.is_observed(s, t))
                 .map(|(s, t)| c.value(s, t, len) as f64)
                 .collect();
             let n = values.len().max(1) as f64;
@@ -367,6 +486,27 @@ impl<'a> WindowDataset<'a> {
                 ));
             }
         }
+        let left_out = Self::without_training_windows(panel, spec, split)?;
+        if left_out.len() == panel.n_series() {
+            // Name the series closest to having a window.
+            let observed = |s: usize| {
+                (0..split.train_end)
+                    .filter(|&t| panel.is_observed(s, t))
+                    .count()
+            };
+            let best = (0..panel.n_series())
+                .max_by_key(|&s| observed(s))
+                .unwrap_or(0);
+            return Err(DataError::SeriesTooShort {
+                series: panel.series.get(best).cloned().unwrap_or_default(),
+                length: observed(best),
+                required,
+                hint: format!(
+                    " without a gap in its training part (the {} periods before validation), and no series has that: none has a training window; use a longer date range, a shorter encoder or horizon, or fewer held-out periods",
+                    split.train_end
+                ),
+            });
+        }
         Ok(WindowDataset {
             static_real_scales: Vec::new(),
             panel,
@@ -375,8 +515,64 @@ impl<'a> WindowDataset<'a> {
             scaler: TargetScaler::fit(panel, transform, split.train_end)?,
             layout: FeatureLayout::fit(panel)?,
             covariate_scales: fit_covariate_scales(panel, split.train_end),
+            left_out,
         }
         .with_static_real_scales())
+    }
+
+    /// The series of `panel` that have no training window under `spec` and `split`.
+    pub fn without_training_windows(
+        panel: &Panel,
+        spec: WindowSpec,
+        split: TimeSplit,
+    ) -> Result<Vec<usize>> {
+        let train = Windows::over(panel, spec, split, Part::Train, &[])?;
+        Ok((0..panel.n_series())
+            .filter(|&s| train.count(s) == 0)
+            .collect())
+    }
+
+    /// Whether the model takes part in forecasting series `s` (it had a training window).
+    pub fn is_modelled(&self, s: usize) -> bool {
+        self.left_out.binary_search(&s).is_err()
+    }
+
+    /// The window that forecasts series `s` from cutoff `c` (its last observed period): the
+    /// encoder holds up to `encoder_length` observed periods ending at `c`, at least
+    /// `min_encoder_length`. Why not, when it cannot.
+    pub fn window_at(&self, s: usize, c: usize) -> std::result::Result<Window, String> {
+        let h = self.spec.horizon;
+        let len = self.panel.len();
+        let min_encoder = self.spec.min_encoder_length.max(1);
+        let id = &self.panel.series[s];
+        if c + h >= len {
+            return Err(format!(
+                "cutoff {c} cannot hold {h} steps ahead in {len} periods"
+            ));
+        }
+        if !self.is_modelled(s) {
+            return Err(format!(
+                "series {id:?} was too short for a training window, so the model has no scale for it"
+            ));
+        }
+        let Some((first, _)) = self.panel.history(s, c) else {
+            return Err(format!(
+                "series {id:?} has no value at {}",
+                crate::time::format_timestamp(self.panel.grid.timestamp(c))
+            ));
+        };
+        if c + 1 - first < min_encoder {
+            return Err(format!(
+                "series {id:?} has {} observations without a gap up to {}, the model needs at least {min_encoder} (min_encoder_length)",
+                c + 1 - first,
+                crate::time::format_timestamp(self.panel.grid.timestamp(c))
+            ));
+        }
+        Ok(Window {
+            series: s,
+            decoder_start: c + 1,
+            encoder_length: self.spec.encoder_length.min(c + 1 - first),
+        })
     }
 
     fn with_static_real_scales(mut self) -> Self {
@@ -390,7 +586,11 @@ impl<'a> WindowDataset<'a> {
                 scale: if std > 1e-8 { std as f32 } else { 1.0 },
             }
         };
-        let series = &self.scaler.series;
+        // Over the modelled series only: a left-out series' placeholder scale is no data.
+        let series: Vec<_> = (0..self.scaler.series.len())
+            .filter(|&s| self.is_modelled(s))
+            .map(|s| self.scaler.series[s])
+            .collect();
         self.static_real_scales = vec![
             fit("target_center", series.iter().map(|s| s.center).collect()),
             fit("target_scale", series.iter().map(|s| s.scale).collect()),
@@ -399,7 +599,7 @@ impl<'a> WindowDataset<'a> {
     }
 
     pub fn windows(&self, part: Part) -> Result<Windows> {
-        Windows::new(self.panel.n_series(), self.spec, self.split, part)
+        Windows::over(self.panel, self.spec, self.split, part, &self.left_out)
     }
 
     /// Gathers the given windows into one batch.

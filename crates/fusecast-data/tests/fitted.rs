@@ -8,7 +8,7 @@ use fusecast_data::prepare::prepare;
 use fusecast_data::scale::TargetTransform;
 use fusecast_data::synth::SynthConfig;
 use fusecast_data::time::Day;
-use fusecast_data::window::{Part, TimeSplit, WindowDataset, WindowSpec};
+use fusecast_data::window::{Part, TimeSplit, Window, WindowDataset, WindowSpec};
 
 fn prepared() -> fusecast_data::prepare::Prepared {
     let data = DataConfig {
@@ -33,17 +33,21 @@ fn prepared() -> fusecast_data::prepare::Prepared {
     .unwrap()
 }
 
-#[test]
-fn rebuilt_datasets_batch_exactly_as_fitted_and_report_unknown_categories() {
-    let prep = prepared();
+fn dataset(panel: &fusecast_data::Panel) -> WindowDataset<'_> {
     let spec = WindowSpec {
         encoder_length: 14,
         min_encoder_length: 14,
         horizon: 7,
         stride: 1,
     };
-    let split = TimeSplit::from_tail(prep.panel.len(), 14, 14).unwrap();
-    let ds = WindowDataset::new(&prep.panel, spec, split, TargetTransform::Log1p).unwrap();
+    let split = TimeSplit::from_tail(panel.len(), 14, 14).unwrap();
+    WindowDataset::new(panel, spec, split, TargetTransform::Log1p).unwrap()
+}
+
+#[test]
+fn rebuilt_datasets_batch_exactly_as_fitted_and_report_unknown_categories() {
+    let prep = prepared();
+    let ds = dataset(&prep.panel);
     let json = serde_json::to_string(&ds.fitted()).unwrap();
     let fitted: FittedFeatures = serde_json::from_str(&json).unwrap();
     assert_eq!(fitted, ds.fitted());
@@ -126,4 +130,56 @@ fn observed_categoricals_cannot_enter_the_layout() {
         err.contains("incident") && err.contains("observed"),
         "{err}"
     );
+}
+
+#[test]
+fn forecasting_datasets_keep_each_series_scale_whatever_the_order_and_start() {
+    let prep = prepared();
+    let ds = dataset(&prep.panel);
+    let fitted = ds.fitted();
+    let p = &prep.panel;
+    // Two series, reversed, from period 5 on: each window equals the training dataset's.
+    let keep = [2usize, 0];
+    let picked = p.select_series(&keep).unwrap();
+    let late = picked.periods(5, picked.len()).unwrap();
+    let (f, unknown) = WindowDataset::for_forecast(&late, &fitted).unwrap();
+    assert!(unknown.is_empty());
+    assert_eq!(
+        f.scaler.series,
+        vec![ds.scaler.series[2], ds.scaler.series[0]]
+    );
+    let e = ds.spec.encoder_length;
+    for (i, &s) in keep.iter().enumerate() {
+        let theirs = ds.batch(&[Window {
+            series: s,
+            decoder_start: 5 + e,
+            encoder_length: e,
+        }]);
+        let ours = f.batch(&[Window {
+            series: i,
+            decoder_start: e,
+            encoder_length: e,
+        }]);
+        assert_eq!(ours.static_categoricals, theirs.static_categoricals);
+        assert_eq!(ours.static_reals, theirs.static_reals);
+        assert_eq!(ours.encoder_reals, theirs.encoder_reals);
+        assert_eq!(ours.decoder_reals, theirs.decoder_reals);
+        assert_eq!(ours.decoder_categoricals, theirs.decoder_categoricals);
+        assert_eq!(ours.target, theirs.target);
+    }
+    // A series the model never saw is named; a grid off the model's is refused.
+    let mut stranger = late.clone();
+    stranger.series[1] = "Atlantis".into();
+    let err = WindowDataset::for_forecast(&stranger, &fitted)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("\"Atlantis\""), "{err}");
+    let mut off = late.clone();
+    off.grid.start += 3600;
+    let err = WindowDataset::for_forecast(&off, &fitted)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("off the model's"), "{err}");
 }

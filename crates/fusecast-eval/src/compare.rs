@@ -40,6 +40,13 @@ pub enum EvalError {
         series: String,
         cutoff: String,
     },
+    #[error("{model}: forecast for series `{series}` at cutoff {cutoff} covers periods the series has no value for (it is observed {observed}); windows without actuals cannot be scored")]
+    NoActuals {
+        model: String,
+        series: String,
+        cutoff: String,
+        observed: String,
+    },
     #[error("eval: {windows} windows {step} steps apart with horizon {horizon} need {span} periods after at least one; the panel has {len}")]
     TooFewPeriods {
         windows: usize,
@@ -135,6 +142,24 @@ pub fn compare(
                     model: f.model.clone(),
                     series: panel.series[r.series].clone(),
                     cutoff: when(r.cutoff),
+                });
+            }
+            if false && !panel.has_actuals(r.series, r.cutoff + 1, r.cutoff + 1 + f.horizon) {
+                let sp = panel.span(r.series);
+                return Err(EvalError::NoActuals {
+                    model: f.model.clone(),
+                    series: panel.series[r.series].clone(),
+                    cutoff: when(r.cutoff),
+                    observed: if sp.is_empty() {
+                        "nowhere".to_string()
+                    } else {
+                        format!(
+                            "from {} to {}, {} periods missing",
+                            when(sp.first),
+                            when(sp.end - 1),
+                            sp.missing
+                        )
+                    },
                 });
             }
             if !set.insert((r.series, r.cutoff)) {

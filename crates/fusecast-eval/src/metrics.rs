@@ -95,14 +95,25 @@ fn pinball_loss(q: f64, y: f64, f: f64) -> f64 {
     (q * e).max((q - 1.0) * e)
 }
 
-/// Mean |y_t - y_{t-m}| over `y[..=cutoff]` (the MASE scale of a window).
+/// Mean |y_t - y_{t-m}| over `y[..=cutoff]` (the MASE scale of a window), over the pairs where
+/// both values exist (a series observed from later on, or with missing periods, has NaN there).
 pub fn seasonal_scale(y: &[f64], cutoff: usize, m: usize) -> f64 {
     let m = m.max(1);
     if cutoff < m {
         return f64::NAN;
     }
-    let sum: f64 = (m..=cutoff).map(|t| (y[t] - y[t - m]).abs()).sum();
-    sum / (cutoff + 1 - m) as f64
+    let (mut sum, mut n) = (0.0, 0usize);
+    for t in m..=cutoff {
+        let d = (y[t] - y[t - m]).abs();
+        if !d.is_nan() {
+            sum += d;
+            n += 1;
+        }
+    }
+    if n == 0 {
+        return f64::NAN;
+    }
+    sum / n as f64
 }
 
 /// Scores `forecast` against the panel's actuals, one entry per series of the panel (series
@@ -338,6 +349,18 @@ mod tests {
         // Pooled q-Risk: (1.25 + 1.0) * 2 / (19 + 4).
         assert!((all.qrisk50 - 4.5 / 23.0).abs() < 1e-12);
         assert!((all.coverage80 - 2.0 / 4.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_seasonal_scale_uses_the_pairs_a_ragged_series_has() {
+        let nan = f64::NAN;
+        // Observed from t = 2, missing at t = 5: pairs (2,4) -> 2, (4,6) -> 5, (6,8) -> 1;
+        // (3,5) and (5,7) touch the missing period.
+        let y = [nan, nan, 1.0, 2.0, 3.0, nan, 8.0, 4.0, 9.0];
+        assert!((seasonal_scale(&y, 8, 2) - 8.0 / 3.0).abs() < 1e-12);
+        assert!(seasonal_scale(&y, 3, 2).is_nan());
+        // A full series: the usual mean over every pair.
+        assert!((seasonal_scale(&[1.0, 2.0, 4.0, 7.0], 3, 1) - 2.0).abs() < 1e-12);
     }
 
     #[test]

@@ -162,12 +162,20 @@ pub fn plot_series(
                     ))
                     .map_err(|e| err(e.to_string()))?;
             }
-            chart
-                .draw_series(LineSeries::new(
-                    (x0..=x1).map(|t| (t as f64, y[t])),
-                    BLACK.stroke_width(1),
-                ))
-                .map_err(|e| err(e.to_string()))?;
+            // One line per stretch of actuals: no line is drawn across a period without data.
+            let mut t = x0;
+            while t <= x1 {
+                let end = (t..=x1).find(|&u| y[u].is_nan()).unwrap_or(x1 + 1);
+                if end > t {
+                    chart
+                        .draw_series(LineSeries::new(
+                            (t..end).map(|u| (u as f64, y[u])),
+                            BLACK.stroke_width(1),
+                        ))
+                        .map_err(|e| err(e.to_string()))?;
+                }
+                t = end + 1;
+            }
             for &c in &comparison.cutoffs {
                 chart
                     .draw_series(std::iter::once(PathElement::new(

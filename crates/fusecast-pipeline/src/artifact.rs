@@ -1,10 +1,12 @@
 //! The model artifact: everything needed to forecast with a trained model, and nothing of the
 //! training data. A folder (a run's `best/`) holding `model.bpk` (the weights) and
 //! `artifact.json` (the full model config with its variables, and the fitted features: layout,
-//! vocabularies, target scalers, covariate scales, window spec, split, time grid, fingerprint).
+//! vocabularies, target scalers, covariate scales, window spec, split, time grid, fingerprint,
+//! and the calendar its calendar covariates were made with, so they can be made for the future).
 
 use std::path::{Path, PathBuf};
 
+use fusecast_data::calendar::CalendarSpec;
 use fusecast_data::fitted::{FittedFeatures, UnknownCategory};
 use fusecast_data::window::WindowDataset;
 use fusecast_data::Panel;
@@ -14,12 +16,14 @@ use fusecast_model::{Tft, TftConfig};
 use fusecast_train::checkpoint::Checkpointing;
 use serde::{Deserialize, Serialize};
 
+use crate::config::Config;
 use crate::error::{Error, Result};
 
 pub const ARTIFACT_FILE: &str = "artifact.json";
 pub const WEIGHTS_FILE: &str = "model.bpk";
 /// Raised whenever the artifact's meaning changes; older artifacts are refused, not misread.
-pub const FORMAT: u32 = 1;
+/// 2: the calendar spec (forecasts past the data).
+pub const FORMAT: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,15 +32,32 @@ pub struct ModelArtifact {
     /// The model config with the data's variables.
     pub model: TftConfig,
     pub features: FittedFeatures,
+    /// `None` when the model has no calendar covariates.
+    pub calendar: Option<CalendarSpec>,
 }
 
 impl ModelArtifact {
-    pub fn new(model: TftConfig, features: FittedFeatures) -> Self {
+    pub fn new(model: TftConfig, features: FittedFeatures, calendar: Option<CalendarSpec>) -> Self {
         ModelArtifact {
             format: FORMAT,
             model,
             features,
+            calendar,
         }
+    }
+
+    /// The artifact of a model configured by `c`, trained on `ds`.
+    pub fn of(c: &Config, model: TftConfig, ds: &WindowDataset) -> Self {
+        let calendar = c.features.calendar.then(|| CalendarSpec::of(&c.features));
+        Self::new(model, ds.fitted(), calendar)
+    }
+
+    /// The names of the model's static categoricals after `series_id`, in its order.
+    pub fn layout_statics(&self) -> Vec<String> {
+        self.features.layout.static_categoricals[1..]
+            .iter()
+            .map(|v| v.name.clone())
+            .collect()
     }
 
     /// The files written beside the weights (for checkpoints that swap the best model in).

@@ -20,6 +20,7 @@ pub enum Stage {
     TftForecasts,
     Report,
     WritePanel,
+    Predict,
 }
 
 impl Stage {
@@ -33,6 +34,7 @@ impl Stage {
             Stage::TftForecasts => "TFT forecasts",
             Stage::Report => "writing the evaluation report",
             Stage::WritePanel => "writing the panel",
+            Stage::Predict => "forecasting past the data",
         }
     }
 }
@@ -187,6 +189,15 @@ pub enum Event {
     PanelWritten {
         path: PathBuf,
         rows: usize,
+    },
+    /// Forecasts past the data written (`fallbacks`: series forecast by SeasonalNaive instead).
+    Predicted {
+        path: PathBuf,
+        series: usize,
+        fallbacks: usize,
+        horizon: usize,
+        first: String,
+        last: String,
     },
     /// The tuner's trial table, after every round of epochs.
     Trials {

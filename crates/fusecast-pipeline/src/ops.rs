@@ -1,5 +1,6 @@
 //! The jobs a user asks for, each a function over a loaded config that returns what it made:
-//! `run` (data, training, backtest, evaluation), `baselines`, `evaluate`, `prepare_to`. The
+//! `run` (data, training, backtest, evaluation), `baselines`, `evaluate`, `prepare_to`,
+//! `predict` (past the data, from a saved model). The
 //! CLI, the tuner and the service call these; none of them re-implements a stage.
 
 use std::path::Path;
@@ -18,9 +19,13 @@ use crate::events::{stage, Event, Sink, Stage};
 use crate::run_dir::RunDir;
 use crate::stages::backtest;
 use crate::stages::evaluate::evaluate as score;
+use crate::stages::future::{Forecaster, FutureForecast, PredictOptions};
+use crate::stages::interpret::save_interpretation;
 use crate::stages::predict::tft_forecasts;
 use crate::stages::prepare::{prepare, window_counts, write_run_dir};
+use crate::stages::report::write_report;
 use crate::stages::train::{dataset_and_model, describe_model, train, Trained};
+use fusecast_data::future::FutureInputs;
 
 /// What `run` made.
 pub struct RunOutcome {
@@ -73,6 +78,9 @@ fn train_and_backtest(
         }
     };
     let counts = window_counts(&dataset)?;
+    if let Some(warning) = crate::stages::train::left_out_warning(&dataset) {
+        sink.emit(warning);
+    }
     sink.emit(Event::Windows {
         train: counts[0],
         validation: counts[1],
@@ -108,6 +116,7 @@ fn train_and_backtest(
         sink.emit(Event::Skipped {
             reason: "windows.test_periods = 0: no held-out periods, so no backtest of the TFT (`fusecast baselines` scores the baselines alone).".into(),
         });
+        write_report(dir, None, sink)?;
         return Ok((Some(trained), Vec::new(), None));
     };
     let mut forecasts = backtest::baselines(dir, c, prepared, &cutoffs, sink)?;
@@ -118,12 +127,14 @@ fn train_and_backtest(
     forecasts.push(stage(sink, Stage::TftForecasts, || {
         tft_forecasts(dir, &best, &ds, &cutoffs, c.train.batch_size)
     })?);
+    save_interpretation(dir, &best, &ds, &cutoffs, c.train.batch_size)?;
     let notes = vec![format!(
         "TFT: best model of the run ({}), trained on the first {} periods",
         crate::artifact::weights_path(&dir.best()).display(),
         dataset.split.train_end
     )];
     let comparison = score(dir, loaded, prepared, forecasts.clone(), notes, sink)?;
+    write_report(dir, None, sink)?;
     Ok((Some(trained), forecasts, Some(comparison)))
 }
 
@@ -161,14 +172,16 @@ pub fn baselines(loaded: &LoadedConfig, sink: &dyn Sink) -> Result<Comparison> {
     let dir = c.run_dir();
     let cutoffs = backtest::cutoffs(c, &prepared.panel, false)?;
     let forecasts = backtest::baselines(&dir, c, &prepared, &cutoffs, sink)?;
-    score(
+    let comparison = score(
         &dir,
         loaded,
         &prepared,
         forecasts,
         vec!["per-series baselines only".into()],
         sink,
-    )
+    )?;
+    write_report(&dir, None, sink)?;
+    Ok(comparison)
 }
 
 /// Scores what the run directory holds (saved baseline forecasts unless `refit`, the best TFT)
@@ -205,6 +218,7 @@ pub fn evaluate(loaded: &LoadedConfig, refit: bool, sink: &dyn Sink) -> Result<C
             &cutoffs,
             c.train.batch_size,
         )?);
+        save_interpretation(&dir, &model, &ds, &cutoffs, c.train.batch_size)?;
         notes.push(format!("TFT: {}", dir.best().display()));
     } else {
         sink.emit(Event::Note {
@@ -214,7 +228,9 @@ pub fn evaluate(loaded: &LoadedConfig, refit: bool, sink: &dyn Sink) -> Result<C
             ),
         });
     }
-    score(&dir, loaded, &prepared, forecasts, notes, sink)
+    let comparison = score(&dir, loaded, &prepared, forecasts, notes, sink)?;
+    write_report(&dir, None, sink)?;
+    Ok(comparison)
 }
 
 /// The windows a run trained with (its `config.toml`) must be the configured ones: the scaler
@@ -251,10 +267,150 @@ fn same_windows_as_the_run(dir: &RunDir, c: &Config) -> Result<()> {
 pub fn prepare_to(loaded: &LoadedConfig, out: &Path, sink: &dyn Sink) -> Result<usize> {
     let prepared = prepare(loaded, sink)?;
     stage(sink, Stage::WritePanel, || prepared.panel.write(out))?;
-    let rows = prepared.panel.n_series() * prepared.panel.len();
+    // One row per observed (series, period): a ragged panel writes no placeholders.
+    let rows = prepared.panel.target.iter().filter(|v| !v.is_nan()).count();
     sink.emit(Event::PanelWritten {
         path: out.to_path_buf(),
         rows,
     });
     Ok(rows)
+}
+
+/// What `predict` is asked for, beyond [`PredictOptions`].
+#[derive(Clone, Debug, Default)]
+pub struct PredictJob {
+    /// A run directory (or a tuning trial's) holding `best/` and `panel.parquet`.
+    pub run_dir: std::path::PathBuf,
+    /// Newer data (a trip file or long table) read through the run's data stage.
+    pub data: Option<std::path::PathBuf>,
+    /// The config whose data stage reads `data` (its relative paths resolve against its
+    /// folder); the run's own `config.toml` when absent.
+    pub config: Option<std::path::PathBuf>,
+    /// Future values of the model's known inputs beyond the calendar.
+    pub future: Option<std::path::PathBuf>,
+    /// `.csv` or `.parquet`.
+    pub out: std::path::PathBuf,
+    pub options: PredictOptions,
+}
+
+/// `fusecast predict`: forecasts past the data from a run's best model, written to `job.out`
+/// (with `interpret`, the importances and attention per series beside it).
+pub fn predict(job: &PredictJob, sink: &dyn Sink) -> Result<FutureForecast> {
+    let forecaster = Forecaster::load(&job.run_dir)?;
+    let forecaster = match &job.data {
+        Some(data) => {
+            let panel = stage(sink, Stage::Prepare, || {
+                new_data(&job.run_dir, job.config.as_deref(), data)
+            })?;
+            sink.emit(Event::DataReady {
+                summary: panel.summary(),
+                series: panel.n_series(),
+                periods: panel.len(),
+            });
+            forecaster.with_history(panel)?
+        }
+        None => forecaster,
+    };
+    let future = match &job.future {
+        Some(path) => Some(read_future(&forecaster, &job.run_dir, path)?),
+        None => None,
+    };
+    let result = stage(sink, Stage::Predict, || {
+        forecaster.predict(future.as_ref(), &job.options)
+    })?;
+    write_forecast(&result, &job.out)?;
+    if job.options.interpret {
+        let path = job.out.with_extension("interpretation.json");
+        let json: Vec<_> = result
+            .interpretation
+            .iter()
+            .map(|(series, i)| serde_json::json!({ "series": series, "interpretation": i }))
+            .collect();
+        RunDir::write_atomic(
+            &path,
+            serde_json::to_string_pretty(&json)
+                .expect("json values serialize")
+                .as_bytes(),
+        )?;
+    }
+    let grid = &result.panel.grid;
+    let h = result.forecast.horizon;
+    sink.emit(Event::Predicted {
+        path: job.out.clone(),
+        series: result.forecast.rows.len(),
+        fallbacks: result
+            .forecast
+            .rows
+            .iter()
+            .filter(|r| r.is_fallback())
+            .count(),
+        horizon: h,
+        first: fusecast_data::time::format_timestamp(grid.timestamp(grid.len - h)),
+        last: fusecast_data::time::format_timestamp(grid.timestamp(grid.len - 1)),
+    });
+    Ok(result)
+}
+
+/// The forecast table as CSV, or parquet by extension.
+pub fn write_forecast(result: &FutureForecast, out: &Path) -> Result<()> {
+    RunDir::create_parent(out)?;
+    let parquet = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    if parquet {
+        result.forecast.write_parquet(&result.panel, out)?;
+    } else {
+        result.forecast.write_csv(&result.panel, out)?;
+    }
+    Ok(())
+}
+
+/// The run's data stage over `data` alone: the whole file, whatever dates the run used.
+fn new_data(run_dir: &Path, config: Option<&Path>, data: &Path) -> Result<fusecast_data::Panel> {
+    let loaded = match config {
+        Some(path) => Config::load(path)?,
+        None => {
+            let path = RunDir::new(run_dir).config_toml();
+            let mut loaded = Config::load(&path)?;
+            loaded.base = std::path::PathBuf::from(".");
+            loaded
+        }
+    };
+    let mut c = loaded.config;
+    if c.data.source == fusecast_data::config::SourceKind::Synthetic {
+        return Err(Error::Invalid(
+            "--data: this run's data are the synthetic city; new data need a run on trip files or a long table (data.source = \"trips\" or \"table\")".to_string(),
+        ));
+    }
+    let data = std::path::absolute(data).map_err(|e| Error::io(data, e))?;
+    c.data.paths = vec![data.display().to_string()];
+    c.data.start = None;
+    c.data.end = None;
+    let (mut panel, _) = fusecast_data::prepare::load_panel(&c.data, &c.features, &loaded.base)?;
+    let tz = fusecast_data::prepare::timezone(&c.data)?;
+    fusecast_data::prepare::add_features(&mut panel, &c.features, &loaded.base, tz)?;
+    Ok(panel)
+}
+
+fn read_future(f: &Forecaster, run_dir: &Path, path: &Path) -> Result<FutureInputs> {
+    let c = Config::load(&RunDir::new(run_dir).config_toml())?.config;
+    let calendar = fusecast_data::calendar::CALENDAR_COVARIATES;
+    let columns: Vec<String> = f
+        .history
+        .covariates
+        .iter()
+        .filter(|cv| {
+            cv.role == fusecast_data::panel::Role::Known
+                && !(f.artifact.calendar.is_some() && calendar.contains(&cv.name.as_str()))
+        })
+        .map(|cv| cv.name.clone())
+        .collect();
+    let timestamp = c.data.timestamp_column.as_deref().unwrap_or("timestamp");
+    Ok(FutureInputs::read(
+        path,
+        &c.data.series_column,
+        timestamp,
+        &columns,
+        fusecast_data::prepare::timezone(&c.data)?,
+    )?)
 }

@@ -79,6 +79,16 @@ impl RunDir {
         self.root.join("eval")
     }
 
+    /// The best TFT's variable importances and attention over the backtest windows.
+    pub fn interpretation_json(&self) -> PathBuf {
+        self.root.join("interpretation.json")
+    }
+
+    /// The one-page report of everything above.
+    pub fn report_html(&self) -> PathBuf {
+        self.root.join("report.html")
+    }
+
     /// Creates the folder that holds `path`.
     pub fn create_parent(path: &Path) -> Result<()> {
         match path.parent() {

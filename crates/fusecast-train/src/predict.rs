@@ -1,9 +1,11 @@
 //! The TFT's forecasts at given cutoffs, as the shared [`Forecast`] table, so the evaluation scores
 //! it on exactly the windows the baselines are scored on.
 
-use fusecast_data::window::{Window, WindowDataset};
+use fusecast_data::window::{Batch, FeatureLayout, Window, WindowDataset};
 use fusecast_data::{Forecast, ForecastRow};
 use fusecast_model::burn::tensor::Device;
+use fusecast_model::interpret::{Interpretation, InterpretationAccumulator};
+use fusecast_model::tft::TftOutput;
 use fusecast_model::Tft;
 
 use crate::error::TrainError;
@@ -11,8 +13,9 @@ use crate::inputs::tft_input;
 
 /// Forecasts every series from every cutoff (index of the last observed step): the encoder holds
 /// up to `encoder_length` steps ending at the cutoff, the decoder the next `horizon` steps' known
-/// inputs. Quantiles are back on the original scale; the point forecast is the median quantile
-/// (the TFT has no mean output), interpolated when 0.5 is not among the model's quantiles.
+/// inputs. Quantiles are back on the original scale. Only the pairs a backtest scores
+/// ([`Panel::has_window`](fusecast_data::Panel::has_window)) that the model can forecast
+/// ([`WindowDataset::window_at`]) get a row: on a ragged panel the caller fills the others.
 pub fn forecast_at(
     model: &Tft,
     ds: &WindowDataset,
@@ -21,56 +24,126 @@ pub fn forecast_at(
     device: &Device,
 ) -> Result<Forecast, TrainError> {
     let h = ds.spec.horizon;
-    let levels = model.config().quantiles.clone();
+    let mut windows = Vec::new();
+    for s in 0..ds.panel.n_series() {
+        for &c in cutoffs {
+            check_cutoff(ds, c)?;
+            if !ds.panel.has_window(s, c, h) {
+                continue;
+            }
+            if let Ok(w) = ds.window_at(s, c) {
+                windows.push(w);
+            }
+        }
+    }
+    Ok(forecast_windows(model, ds, &windows, batch_size, device, false)?.0)
+}
+
+fn check_cutoff(ds: &WindowDataset, c: usize) -> Result<(), TrainError> {
+    let h = ds.spec.horizon;
     let len = ds.panel.len();
     let min_encoder = ds.spec.min_encoder_length.max(1);
-    if let Some(c) = cutoffs
-        .iter()
-        .find(|&&c| c + h >= len || c + 1 < min_encoder)
-    {
+    if c + h >= len || c + 1 < min_encoder {
         return Err(TrainError::Invalid(format!(
             "cutoff {c} cannot hold an encoder of at least {min_encoder} steps and {h} steps ahead in {len} periods"
         )));
     }
-    let mut windows = Vec::new();
-    for s in 0..ds.panel.n_series() {
-        for &c in cutoffs {
-            windows.push(Window {
-                series: s,
-                decoder_start: c + 1,
-                encoder_length: ds.spec.encoder_length.min(c + 1),
-            });
-        }
-    }
+    Ok(())
+}
+
+/// The window that forecasts series `s` from cutoff `c` (the last observed step): the encoder
+/// holds up to `encoder_length` observed steps ending at `c`.
+pub fn cutoff_window(ds: &WindowDataset, s: usize, c: usize) -> Result<Window, TrainError> {
+    check_cutoff(ds, c)?;
+    ds.window_at(s, c).map_err(TrainError::Invalid)
+}
+
+/// Forecasts of the given windows, with each window's interpretation when `interpret`.
+pub fn forecast_windows(
+    model: &Tft,
+    ds: &WindowDataset,
+    windows: &[Window],
+    batch_size: usize,
+    device: &Device,
+    interpret: bool,
+) -> Result<(Forecast, Vec<Interpretation>), TrainError> {
+    let h = ds.spec.horizon;
+    let levels = model.config().quantiles.clone();
     let mut out = Forecast::new("TFT", h, &levels);
+    let mut interpretations = Vec::new();
     for chunk in windows.chunks(batch_size.max(1)) {
         let batch = ds.batch(chunk);
-        let pred: Vec<f32> = model
-            .forward(tft_input(&batch, &ds.layout, device))
-            .prediction
-            .into_data()
-            .try_to_vec()
-            .map_err(|e| TrainError::Invalid(format!("reading predictions: {e:?}")))?;
+        let (pred, mut each) = forward(model, &batch, &ds.layout, device, interpret)?;
+        interpretations.append(&mut each);
         for (i, w) in chunk.iter().enumerate() {
-            let mut quantiles = vec![Vec::with_capacity(h); levels.len()];
-            for k in 0..h {
-                let row = (i * h + k) * levels.len();
-                for (q, path) in quantiles.iter_mut().enumerate() {
-                    path.push(ds.scaler.unscale(w.series, pred[row + q] as f64));
-                }
-            }
-            let mean = (0..h).map(|k| median(&levels, &quantiles, k)).collect();
-            out.push(ForecastRow {
-                series: w.series,
-                cutoff: w.decoder_start - 1,
-                mean,
-                quantiles,
-                note: None,
-            })
+            out.push(unscaled_row(&levels, h, &pred, i, w, |v| {
+                ds.scaler.unscale(w.series, v)
+            }))
             .map_err(|e| TrainError::Invalid(e.to_string()))?;
         }
     }
-    Ok(out)
+    Ok((out, interpretations))
+}
+
+/// One forward pass: the scaled quantile predictions, `[size, horizon, levels]` row-major, and
+/// each sample's interpretation when `interpret`.
+pub fn forward(
+    model: &Tft,
+    batch: &Batch,
+    layout: &FeatureLayout,
+    device: &Device,
+    interpret: bool,
+) -> Result<(Vec<f32>, Vec<Interpretation>), TrainError> {
+    let out = model.forward(tft_input(batch, layout, device));
+    let mut each = Vec::new();
+    if interpret {
+        for i in 0..batch.size {
+            let one = TftOutput {
+                prediction: out.prediction.clone().narrow(0, i, 1),
+                attention: out.attention.clone().narrow(0, i, 1),
+                static_weights: out.static_weights.clone().narrow(0, i, 1),
+                encoder_weights: out.encoder_weights.clone().narrow(0, i, 1),
+                decoder_weights: out.decoder_weights.clone().narrow(0, i, 1),
+            };
+            let mut acc = InterpretationAccumulator::default();
+            acc.add(&one, &batch.encoder_lengths[i..i + 1]);
+            each.push(acc.finish(model.config()));
+        }
+    }
+    let pred = out
+        .prediction
+        .into_data()
+        .try_to_vec()
+        .map_err(|e| TrainError::Invalid(format!("reading predictions: {e:?}")))?;
+    Ok((pred, each))
+}
+
+/// Sample `i` of a forward pass's predictions as a forecast row on the original scale; the
+/// point forecast is the median quantile (the TFT has no mean output), interpolated when 0.5 is
+/// not among the model's quantiles.
+pub fn unscaled_row(
+    levels: &[f64],
+    h: usize,
+    pred: &[f32],
+    i: usize,
+    w: &Window,
+    unscale: impl Fn(f64) -> f64,
+) -> ForecastRow {
+    let mut quantiles = vec![Vec::with_capacity(h); levels.len()];
+    for k in 0..h {
+        let row = (i * h + k) * levels.len();
+        for (q, path) in quantiles.iter_mut().enumerate() {
+            path.push(unscale(pred[row + q] as f64));
+        }
+    }
+    let mean = (0..h).map(|k| median(levels, &quantiles, k)).collect();
+    ForecastRow {
+        series: w.series,
+        cutoff: w.decoder_start - 1,
+        mean,
+        quantiles,
+        note: None,
+    }
 }
 
 /// The 0.5 quantile at step `k`, linearly interpolated between the nearest levels around it.

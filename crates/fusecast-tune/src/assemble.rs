@@ -7,7 +7,7 @@ use fusecast_data::{Forecast, ForecastRow};
 use fusecast_eval::Comparison;
 use fusecast_pipeline::artifact::ModelArtifact;
 use fusecast_pipeline::events::{Event, Sink};
-use fusecast_pipeline::stages::{backtest, evaluate, predict, prepare};
+use fusecast_pipeline::stages::{backtest, evaluate, interpret, predict, prepare};
 use fusecast_pipeline::{LoadedConfig, RunDir};
 
 use crate::error::TuneError;
@@ -36,6 +36,8 @@ fn assembled(
         }
         let (ds, _) = artifact.dataset(&prepared.panel)?;
         let f = predict::predict(&model, &ds, cutoffs, spec.config.train.batch_size)?;
+        // The trial's own run directory: the experiment's report shows the winners' models.
+        interpret::save_interpretation(&dir, &model, &ds, cutoffs, spec.config.train.batch_size)?;
         let target = out.get_or_insert_with(|| Forecast::new(label, f.horizon, &f.levels));
         for row in f.rows {
             let id = &prepared.panel.series[row.series];
@@ -75,6 +77,7 @@ pub fn evaluate_assembly(
     let prepared = prepare::prepare(&plain, sink)?;
     let cutoffs = backtest::cutoffs(c, &prepared.panel, true)?;
     let mut forecasts = backtest::baselines(dir, c, &prepared, &cutoffs, sink)?;
+    let n_baselines = forecasts.len();
     let mut notes = vec![format!(
         "tuning experiment {}: every assignment's best models, then the per-series baselines",
         dir.root().display()
@@ -99,6 +102,23 @@ pub fn evaluate_assembly(
                 message: format!("{label}: not scored: {e}"),
             }),
         }
+    }
+    // What the report draws: the assembled forecasts beside the baselines', on this panel.
+    prepared
+        .panel
+        .write(&dir.panel_parquet())
+        .map_err(fusecast_pipeline::Error::from)?;
+    let tft = dir.tft_forecasts();
+    RunDir::create_parent(&tft)?;
+    let assembled = &forecasts[n_baselines..];
+    if let (false, Err(e)) = (
+        assembled.is_empty(),
+        Forecast::write_csv_all(&prepared.panel, assembled, &tft),
+    ) {
+        // Assignments with different quantiles share no file; the scores do not depend on it.
+        sink.emit(Event::Warning {
+            message: format!("the report will draw no TFT forecasts: {e}"),
+        });
     }
     Ok(Some(evaluate::evaluate(
         dir, &plain, &prepared, forecasts, notes, sink,

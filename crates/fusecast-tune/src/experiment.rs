@@ -105,7 +105,7 @@ fn trial_epoch(
         let counts = window_counts(&ds).map_err(|e| e.to_string())?;
         write_run_dir(&dir, &c, prepared, &ds, counts).map_err(|e| e.to_string())?;
     }
-    let artifact = ModelArtifact::new(model_config, ds.fitted());
+    let artifact = ModelArtifact::of(&c, model_config, &ds);
     let checkpoints = Checkpointing {
         dir: dir.checkpoints(),
         best_dir: dir.best(),

@@ -132,17 +132,25 @@ pub fn tune(base: &LoadedConfig, resume: bool, sink: &dyn Sink) -> Result<Tuned,
             dir.trials(),
             dir.root().join("eval"),
             dir.root().join("baselines"),
+            RunDir::new(dir.root())
+                .tft_forecasts()
+                .parent()
+                .expect("tft/ is a folder")
+                .to_path_buf(),
         ] {
             if sub.exists() {
                 std::fs::remove_dir_all(&sub).map_err(|e| TuneError::io(&sub, e))?;
             }
         }
         // A new experiment in an old folder: none of the old results may pass for its own.
+        let run_dir = RunDir::new(dir.root());
         for file in [
             dir.trials_csv(),
             dir.best_toml(),
             dir.summary(),
             dir.curves(),
+            run_dir.panel_parquet(),
+            run_dir.report_html(),
         ] {
             match std::fs::remove_file(&file) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -213,6 +221,7 @@ pub fn tune(base: &LoadedConfig, resume: bool, sink: &dyn Sink) -> Result<Tuned,
         &dir.summary(),
         &results::summary(&config, &specs, &states, best.as_ref(), &notes),
     )?;
+    write_report(&dir, sink)?;
     Ok(Tuned {
         dir,
         specs,
@@ -220,6 +229,16 @@ pub fn tune(base: &LoadedConfig, resume: bool, sink: &dyn Sink) -> Result<Tuned,
         best,
         comparison,
     })
+}
+
+/// The experiment's `report.html` (trials, curves, the backtest of the winners), from its files.
+pub fn write_report(dir: &ExperimentDir, sink: &dyn Sink) -> Result<std::path::PathBuf, TuneError> {
+    let files = dir.report_files();
+    Ok(fusecast_pipeline::stages::report::write_report(
+        &RunDir::new(dir.root()),
+        Some(&files),
+        sink,
+    )?)
 }
 
 /// The trial table of a running or finished experiment, from its `trials.csv`.

@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use fusecast_data::csvline::quote;
+use fusecast_eval::html::escape;
 use fusecast_pipeline::events::TrialStatus;
 
 use crate::experiment::TrialState;
@@ -179,7 +180,7 @@ pub fn best_toml(
 }
 
 /// Every trial's validation curve as one SVG: a line per trial, ending in a cross where the
-/// scheduler stopped it.
+/// scheduler stopped it. Its text is escaped: the HTML report inlines it as it is.
 pub fn curves_svg(tune: &TuneConfig, specs: &[TrialSpec], states: &[TrialState]) -> String {
     let (w, h, pad) = (720.0, 420.0, 50.0);
     let metric = tune.settings.metric;
@@ -231,7 +232,7 @@ pub fn curves_svg(tune: &TuneConfig, specs: &[TrialSpec], states: &[TrialState])
             .iter()
             .map(|(x, y)| format!("{:.1},{:.1}", sx(*x), sy(*y)))
             .collect();
-        let _ = writeln!(svg, "<polyline class=\"curve\" fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{}\"><title>{} {}</title></polyline>", path.join(" "), specs[i].id, describe(&specs[i].params));
+        let _ = writeln!(svg, "<polyline class=\"curve\" fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{}\"><title>{} {}</title></polyline>", path.join(" "), escape(&specs[i].id), escape(&describe(&specs[i].params)));
         if let (TrialStatus::Stopped, Some((x, y))) = (st.status, pts.last()) {
             let (cx, cy) = (sx(*x), sy(*y));
             let _ = writeln!(svg, "<path class=\"stop\" d=\"M{:.1},{:.1}L{:.1},{:.1}M{:.1},{:.1}L{:.1},{:.1}\" stroke=\"{color}\" stroke-width=\"2\"/>", cx - 4.0, cy - 4.0, cx + 4.0, cy + 4.0, cx - 4.0, cy + 4.0, cx + 4.0, cy - 4.0);
@@ -241,7 +242,7 @@ pub fn curves_svg(tune: &TuneConfig, specs: &[TrialSpec], states: &[TrialState])
             "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"{color}\">{}</text>",
             w - pad + 4.0,
             pad + 12.0 * i as f64,
-            specs[i].id
+            escape(&specs[i].id)
         );
     }
     svg.push_str("</svg>\n");

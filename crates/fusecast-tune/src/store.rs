@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use fusecast_pipeline::events::TrialStatus;
+use fusecast_pipeline::stages::report::ExperimentFiles;
 use serde::{Deserialize, Serialize};
 
 use crate::error::TuneError;
@@ -43,6 +44,19 @@ impl ExperimentDir {
     }
     pub fn curves(&self) -> PathBuf {
         self.root.join("curves.svg")
+    }
+    /// The tuner's files that an experiment's `report.html` shows beside the run-directory ones
+    /// (`eval/`, `baselines/`, `tft/`, `panel.parquet`).
+    pub fn report_files(&self) -> ExperimentFiles {
+        ExperimentFiles {
+            trials_csv: self.trials_csv(),
+            curves_svg: self.curves(),
+            trials_dir: self.trials(),
+        }
+    }
+    /// Whether `path` holds an experiment (rather than a plain run directory).
+    pub fn is_experiment(path: &Path) -> bool {
+        ExperimentDir::new(path).identity().exists()
     }
 }
 

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use fusecast_baselines::runner::{run_model, ModelRun, RunOptions};
+use fusecast_baselines::runner::{backtest_pairs, run_model, ModelRun, RunOptions};
 use fusecast_baselines::select::{choose, selected_forecast, write_choices};
 use fusecast_data::prepare::{holiday_calendar, Prepared};
 use fusecast_data::time::date_seconds;
@@ -88,8 +88,11 @@ pub fn baselines(
     }
     let validation = selection_cutoffs(c, panel, cutoffs)?;
     let opts = run_options(c, prepared);
+    let h = c.windows.horizon;
+    let pairs =
+        backtest_pairs(panel, cutoffs, h).len() + backtest_pairs(panel, &validation, h).len();
     sink.emit(Event::FitsStarted {
-        total: panel.n_series() * (cutoffs.len() + validation.len()) * specs.len(),
+        total: pairs * specs.len(),
     });
     let mut test_runs: Vec<ModelRun> = Vec::new();
     let mut val_runs: Vec<ModelRun> = Vec::new();
@@ -160,15 +163,15 @@ pub fn saved_baselines(
         return Ok(None);
     }
     let tables = Forecast::read_csv(panel, &saved)?;
-    let mut have: Vec<usize> = tables
+    let mut have: Vec<(usize, usize)> = tables
         .first()
-        .map(|t| t.rows.iter().map(|r| r.cutoff).collect())
+        .map(|t| t.rows.iter().map(|r| (r.series, r.cutoff)).collect())
         .unwrap_or_default();
     have.sort_unstable();
     have.dedup();
-    if have != cutoffs {
+    if have != backtest_pairs(panel, cutoffs, c.windows.horizon) {
         return Err(Error::Invalid(format!(
-            "{} holds forecasts for other cutoffs than the configured backtest; run with --refit",
+            "{} holds forecasts for other cutoffs (or series windows) than the configured backtest; run with --refit",
             saved.display()
         )));
     }

@@ -66,7 +66,14 @@ pub fn evaluate(
     let files = stage(sink, Stage::Report, || {
         write_report(&out, panel, &forecasts, &comparison, &plot_ids, &ctx)
     })?;
-    sink.emit(scores(&comparison, panel.n_series()));
+    // The series scored: on a ragged panel, those with a window with actuals.
+    let scored = forecasts[0]
+        .rows
+        .iter()
+        .map(|r| r.series)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    sink.emit(scores(&comparison, scored));
     sink.emit(Event::ReportWritten {
         path: out.join("report.md"),
         files: files.len(),
@@ -102,7 +109,12 @@ pub fn scores(c: &Comparison, n_series: usize) -> Event {
 fn plot_series(panel: &Panel, names: &[String]) -> Result<Vec<usize>> {
     if names.is_empty() {
         let mut by_total: Vec<(usize, f64)> = (0..panel.n_series())
-            .map(|s| (s, panel.values(s).iter().sum::<f64>()))
+            .map(|s| {
+                (
+                    s,
+                    panel.values(s).iter().filter(|v| !v.is_nan()).sum::<f64>(),
+                )
+            })
             .collect();
         by_total.sort_by(|a, b| b.1.total_cmp(&a.1));
         return Ok(by_total.into_iter().take(3).map(|(s, _)| s).collect());

@@ -84,7 +84,7 @@ pub fn write_run_dir(
             })
         })
         .collect();
-    let data = json!({
+    let mut data = json!({
         "fingerprint": panel.fingerprint(),
         "target": panel.target_name,
         "grid": panel.grid,
@@ -99,6 +99,29 @@ pub fn write_run_dir(
         "ingest": prepared.ingest,
         "clusters": prepared.clustering.report,
     });
+    // Written only for ragged panels, so a full panel's data.json stays as it was.
+    if !panel.is_full() {
+        let spans: Vec<_> = panel
+            .series
+            .iter()
+            .zip(&panel.spans)
+            .map(|(id, sp)| {
+                let at = |t: usize| fusecast_data::time::format_timestamp(panel.grid.timestamp(t));
+                json!({
+                    "series": id,
+                    "first": (!sp.is_empty()).then(|| at(sp.first)),
+                    "last": (!sp.is_empty()).then(|| at(sp.end - 1)),
+                    "periods": sp.len(),
+                    "missing": sp.missing,
+                })
+            })
+            .collect();
+        data["spans"] = json!(spans);
+    }
+    if !dataset.left_out.is_empty() {
+        let ids: Vec<&String> = dataset.left_out.iter().map(|&s| &panel.series[s]).collect();
+        data["left_out_of_tft"] = json!(ids);
+    }
     write(
         dir.data_json(),
         serde_json::to_string_pretty(&data).expect("json values serialize"),

@@ -37,14 +37,18 @@ fn losses_per_series(
         layout: trained_on.layout.clone(),
         covariate_scales: trained_on.covariate_scales.clone(),
         static_real_scales: trained_on.static_real_scales.clone(),
+        left_out: WindowDataset::without_training_windows(panel, trained_on.spec, split)?,
     };
     let windows = ds.windows(Part::Validation)?;
-    let per = windows.per_series();
     let device = Device::flex();
     let quantiles = &model.config().quantiles;
     (0..panel.n_series())
         .map(|s| {
-            let ws: Vec<_> = (s * per..(s + 1) * per).map(|i| windows.get(i)).collect();
+            let ws: Vec<_> = windows.of_series(s).map(|i| windows.get(i)).collect();
+            // No validation window (a ragged series): no evidence for any model.
+            if ws.is_empty() {
+                return Ok(f64::NAN);
+            }
             let batch = ds.batch(&ws);
             let out = model.forward(tft_input(&batch, &ds.layout, &device));
             let loss: f32 =
@@ -96,9 +100,17 @@ pub fn reassign(loaded: &LoadedConfig, prepared: Prepared, sink: &dyn Sink) -> R
         }
         let chosen: Vec<usize> = (0..assignment.len())
             .map(|s| {
+                if losses.iter().all(|l| l[s].is_nan()) {
+                    // It stays with the model of its current cluster.
+                    return clusters
+                        .iter()
+                        .position(|c| *c == assignment[s])
+                        .expect("clusters lists every assigned cluster");
+                }
                 (0..k)
+                    .filter(|m| !losses[*m][s].is_nan())
                     .min_by(|a, b| losses[*a][s].total_cmp(&losses[*b][s]))
-                    .expect("k >= 1")
+                    .expect("one loss is a number")
             })
             .collect();
         // Clusters numbered 0.. in order of the models that kept series.

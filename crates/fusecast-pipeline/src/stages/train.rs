@@ -51,6 +51,31 @@ pub fn dataset_and_model<'a>(
     Ok((dataset, model_config))
 }
 
+/// The warning that names the series too short for any training window, which the TFT leaves
+/// out (the baselines still fit them; the backtest gives them marked fallback forecasts).
+pub fn left_out_warning(ds: &WindowDataset) -> Option<Event> {
+    if ds.left_out.is_empty() {
+        return None;
+    }
+    let names: Vec<String> = ds
+        .left_out
+        .iter()
+        .take(20)
+        .map(|&s| format!("{:?}", ds.panel.series[s]))
+        .collect();
+    let more = ds.left_out.len().saturating_sub(names.len());
+    Some(Event::Warning {
+        message: format!(
+            "{} of {} series are too short for a training window (min_encoder_length + horizon = {} observed periods without a gap before the validation part) and are left out of the TFT; the baselines still fit them, and the TFT's backtest rows for them are marked SeasonalNaive fallbacks: {}{}",
+            ds.left_out.len(),
+            ds.panel.n_series(),
+            ds.spec.min_encoder_length + ds.spec.horizon,
+            names.join(", "),
+            if more > 0 { format!(" and {more} more") } else { String::new() }
+        ),
+    })
+}
+
 /// Describes the model a config builds over a dataset (parameters, variables, cost).
 pub fn describe_model(model_config: &TftConfig, ds: &WindowDataset) -> Result<Event> {
     let model = Tft::new(model_config, &fusecast_model::burn::tensor::Device::flex())?;
@@ -90,7 +115,7 @@ pub fn train(
         .into());
     }
     let model_config = fusecast_train::inputs::tft_config(&ds.layout, &c.model);
-    let artifact = ModelArtifact::new(model_config, ds.fitted());
+    let artifact = ModelArtifact::of(c, model_config, ds);
     let checkpoints = dir.map(|d| Checkpointing {
         dir: d.checkpoints(),
         best_dir: d.best(),
