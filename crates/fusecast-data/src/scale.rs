@@ -75,7 +75,7 @@ impl TargetScaler {
         let mut series = Vec::with_capacity(panel.n_series());
         for s in 0..panel.n_series() {
             let span = panel.span(s);
-            let first = 0;
+            let first = span.first.min(train_end);
             let values = &panel.values(s)[first..span.end.clamp(first, train_end)];
             if transform.needs_non_negative() {
                 if let Some(k) = values.iter().position(|v| *v < 0.0) {

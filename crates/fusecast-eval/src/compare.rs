@@ -144,7 +144,7 @@ pub fn compare(
                     cutoff: when(r.cutoff),
                 });
             }
-            if false && !panel.has_actuals(r.series, r.cutoff + 1, r.cutoff + 1 + f.horizon) {
+            if !panel.has_actuals(r.series, r.cutoff + 1, r.cutoff + 1 + f.horizon) {
                 let sp = panel.span(r.series);
                 return Err(EvalError::NoActuals {
                     model: f.model.clone(),
