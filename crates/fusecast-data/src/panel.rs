@@ -327,14 +327,15 @@ impl Panel {
         if sp.is_empty() {
             return Vec::new();
         }
+        let mut out = Vec::with_capacity(1);
         if sp.missing == 0 {
-            return vec![sp.first..sp.end];
+            out.push(sp.first..sp.end);
+            return out;
         }
-        let row = self.values(s);
-        let mut out = Vec::new();
         let mut start = None;
-        for t in sp.first..sp.end {
-            match (row[t].is_nan(), start) {
+        let row = &self.values(s)[..sp.end];
+        for (t, v) in row.iter().enumerate().skip(sp.first) {
+            match (v.is_nan(), start) {
                 (false, None) => start = Some(t),
                 (true, Some(a)) => {
                     out.push(a..t);

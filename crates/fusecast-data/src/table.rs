@@ -419,8 +419,8 @@ fn build_panel(opts: &TableOptions, rows: Rows) -> Result<Panel> {
                 for (a, b) in gaps {
                     // `a - 1` and `b` are the observations around the gap `a..b`.
                     let (before, after) = (row[a - 1], row[b]);
-                    for t in a..b {
-                        row[t] = match mode {
+                    for (t, cell) in row.iter_mut().enumerate().take(b).skip(a) {
+                        *cell = match mode {
                             FillMissing::Zero => 0.0,
                             FillMissing::Carry => before,
                             _ => {

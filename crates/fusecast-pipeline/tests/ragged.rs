@@ -98,7 +98,7 @@ fn alone(p: &Panel, s: usize, first: usize, cutoff: usize) -> Panel {
     .unwrap()
 }
 
-fn row<'a>(f: &'a Forecast, s: usize, cutoff: usize) -> &'a ForecastRow {
+fn row(f: &Forecast, s: usize, cutoff: usize) -> &ForecastRow {
     f.rows
         .iter()
         .find(|r| (r.series, r.cutoff) == (s, cutoff))
