@@ -50,12 +50,13 @@ pub struct Settings {
 
 /// Runs until every sender is gone. `info` is updated on each reload.
 pub fn run(
-    mut forecaster: Forecaster,
+    forecaster: Forecaster,
     settings: Settings,
     rx: Receiver<Msg>,
     info: Arc<std::sync::RwLock<Arc<ModelInfo>>>,
     metrics: Arc<Metrics>,
 ) {
+    let mut model = Loaded::new(forecaster);
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         let deadline = Instant::now() + settings.window;
@@ -77,16 +78,11 @@ pub fn run(
                 Msg::Reload { reply } => {
                     // Requests that came before the reload are answered by the model they
                     // were sent to.
-                    answer(
-                        &forecaster,
-                        std::mem::take(&mut requests),
-                        &settings,
-                        &metrics,
-                    );
+                    answer(&model, std::mem::take(&mut requests), &settings, &metrics);
                     let result = Forecaster::load(&settings.run_dir)
                         .map(|f| {
                             let new = Arc::new(ModelInfo::of(&f, &settings.run_dir));
-                            forecaster = f;
+                            model = Loaded::new(f);
                             *info.write().unwrap_or_else(|e| e.into_inner()) = new.clone();
                             new
                         })
@@ -95,7 +91,22 @@ pub fn run(
                 }
             }
         }
-        answer(&forecaster, requests, &settings, &metrics);
+        answer(&model, requests, &settings, &metrics);
+    }
+}
+
+/// The loaded model with the windows of its own history made once: most requests name series
+/// and forecast from the saved history, and those windows never change until a reload.
+struct Loaded {
+    f: Forecaster,
+    saved: Result<Job, String>,
+}
+
+impl Loaded {
+    fn new(f: Forecaster) -> Self {
+        let ids: Vec<usize> = (0..f.history.n_series()).collect();
+        let saved = saved_job(&f, &ids);
+        Loaded { f, saved }
     }
 }
 
@@ -113,13 +124,13 @@ type Pending = (Parsed, oneshot::Sender<Vec<InputResult>>);
 
 /// Forecasts every input of `requests` and answers each; a panic fails this batch's requests,
 /// never the worker.
-fn answer(f: &Forecaster, requests: Vec<Pending>, settings: &Settings, metrics: &Metrics) {
+fn answer(model: &Loaded, requests: Vec<Pending>, settings: &Settings, metrics: &Metrics) {
     if requests.is_empty() {
         return;
     }
     let parsed: Vec<&Parsed> = requests.iter().map(|(p, _)| p).collect();
     let results = catch_unwind(AssertUnwindSafe(|| {
-        forecast_all(f, &parsed, settings, metrics)
+        forecast_all(model, &parsed, settings, metrics)
     }))
     .unwrap_or_else(|_| {
         parsed
@@ -146,11 +157,12 @@ struct Slot {
 }
 
 fn forecast_all(
-    f: &Forecaster,
+    model: &Loaded,
     requests: &[&Parsed],
     settings: &Settings,
     metrics: &Metrics,
 ) -> Vec<Vec<InputResult>> {
+    let f = &model.f;
     let mut jobs: Vec<Job> = Vec::new();
     // Inputs forecast from the saved history share one job: (request, input, series index).
     let mut saved: Vec<(usize, usize, usize)> = Vec::new();
@@ -191,9 +203,10 @@ fn forecast_all(
         let mut ids: Vec<usize> = saved.iter().map(|&(_, _, s)| s).collect();
         ids.sort_unstable();
         ids.dedup();
-        match saved_job(f, &ids) {
-            Ok(job) => {
-                let j = push(&mut jobs, job).job;
+        match &model.saved {
+            Ok(all) => {
+                // The saved job holds every series in the history's order.
+                let j = push(&mut jobs, all.pick(&ids)).job;
                 for &(r, i, s) in &saved {
                     let w = ids.binary_search(&s).expect("deduplicated from these");
                     saved_slots.push((r, i, Ok(Slot { job: j, window: w })));

@@ -33,7 +33,12 @@ pub struct Forecaster {
     pub history: Panel,
     /// The model folder (`best/`), for messages and reloads.
     pub source: PathBuf,
+    /// Threads a forward pass is split over (default: the machine's cores).
+    pub threads: usize,
 }
+
+/// Below this many windows per thread, splitting a pass costs more than it saves.
+const MIN_WINDOWS_PER_THREAD: usize = 32;
 
 /// What a prediction should cover.
 #[derive(Clone, Debug, Default)]
@@ -68,6 +73,26 @@ pub struct Job {
     non_negative: bool,
 }
 
+impl Job {
+    /// The windows `picked` of this job (indices into its batch), as a job of their own.
+    pub fn pick(&self, picked: &[usize]) -> Job {
+        let parts: Vec<Batch> = picked
+            .iter()
+            .map(|&w| slice_batch(&self.batch, w, w + 1))
+            .collect();
+        Job {
+            panel: self.panel.clone(),
+            batch: Batch::concat(&parts).unwrap_or_else(|| Batch {
+                encoder_length: self.batch.encoder_length,
+                horizon: self.batch.horizon,
+                ..Batch::default()
+            }),
+            scaler: self.scaler.clone(),
+            non_negative: self.non_negative,
+        }
+    }
+}
+
 impl Forecaster {
     /// The best model of a run directory (or of one tuning trial's) with the run's panel.
     pub fn load(run_dir: &Path) -> Result<Self> {
@@ -79,6 +104,7 @@ impl Forecaster {
             model,
             history,
             source: dir.best(),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         })
     }
 
@@ -211,13 +237,7 @@ impl Forecaster {
                 .map(|(j, from, to)| slice_batch(&jobs[j].batch, from, to))
                 .collect();
             let batch = Batch::concat(&parts).expect("one model's windows share their shapes");
-            let (pred, interpretations) = forward(
-                &self.model,
-                &batch,
-                &self.artifact.features.layout,
-                &device,
-                interpret,
-            )?;
+            let (pred, interpretations) = self.forward_parallel(&batch, &device, interpret)?;
             for (i, &(j, w)) in chunk.iter().enumerate() {
                 let job = &jobs[j];
                 let window = job.batch.windows[w];
@@ -234,6 +254,52 @@ impl Forecaster {
             }
         }
         Ok(out)
+    }
+
+    /// One forward pass over `batch`, its windows split across the machine's cores (a replica
+    /// of the model on each thread: one pass is per-op bound and uses about one core).
+    fn forward_parallel(
+        &self,
+        batch: &Batch,
+        device: &Device,
+        interpret: bool,
+    ) -> Result<(Vec<f32>, Vec<Interpretation>)> {
+        let layout = &self.artifact.features.layout;
+        let threads = self
+            .threads
+            .max(1)
+            .min(batch.size / MIN_WINDOWS_PER_THREAD)
+            .max(1);
+        if threads == 1 {
+            return Ok(forward(&self.model, batch, layout, device, interpret)?);
+        }
+        let per = batch.size.div_ceil(threads);
+        let shards: Vec<Batch> = (0..batch.size)
+            .step_by(per)
+            .map(|from| slice_batch(batch, from, (from + per).min(batch.size)))
+            .collect();
+        let results = std::thread::scope(|scope| {
+            let handles: Vec<_> = shards
+                .iter()
+                .map(|shard| {
+                    let replica = self.model.clone();
+                    let device = device.clone();
+                    scope.spawn(move || forward(&replica, shard, layout, &device, interpret))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a forecasting thread"))
+                .collect::<Vec<_>>()
+        });
+        let mut pred = Vec::new();
+        let mut each = Vec::new();
+        for r in results {
+            let (p, mut e) = r?;
+            pred.extend(p);
+            each.append(&mut e);
+        }
+        Ok((pred, each))
     }
 
     /// Forecasts `horizon` steps after the last observation of every requested series of the
