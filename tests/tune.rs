@@ -199,3 +199,50 @@ fn the_reference_experiment_runs_and_resumes_exactly_after_kills() {
         "{stderr}"
     );
 }
+
+/// `fusecast predict` on an experiment forecasts each series with its own cluster's model from
+/// the winning assignment, the same values as predicting from that trial's folder alone.
+#[test]
+fn predict_on_an_experiment_uses_each_clusters_best_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // k = 2 only, so the winner has one model per cluster.
+    let config = CONFIG.replace("{ grid = [1, 2] }", "{ grid = [2] }");
+    std::fs::write(
+        d.join("exp.toml"),
+        config.replace("max_epochs = 4", "max_epochs = 2"),
+    )
+    .unwrap();
+    let (ok, _, stderr) = fusecast(d, &["tune", "exp.toml", "--name", "exp"]);
+    assert!(ok, "{stderr}");
+    let best = std::fs::read_to_string(d.join("runs/exp/best.toml")).unwrap();
+    let doc: toml::Table = toml::from_str(&best).unwrap();
+    let trials = doc["trial"].as_array().unwrap();
+    assert_eq!(trials.len(), 2, "{best}");
+    let (ok, _, stderr) = fusecast(d, &["predict", "runs/exp", "--out", "all.csv"]);
+    assert!(ok, "{stderr}");
+    let all = std::fs::read_to_string(d.join("all.csv")).unwrap();
+    assert_eq!(all.lines().count(), 1 + 10 * 7, "every series once");
+    let mut seen = 0;
+    for t in trials {
+        let id = t["id"].as_str().unwrap();
+        let out = format!("{id}.csv");
+        let trial = format!("runs/exp/trials/{id}");
+        let (ok, _, stderr) = fusecast(d, &["predict", &trial, "--out", &out]);
+        assert!(ok, "{stderr}");
+        for line in std::fs::read_to_string(d.join(&out))
+            .unwrap()
+            .lines()
+            .skip(1)
+        {
+            assert!(
+                all.lines().any(|l| l == line),
+                "{id}: {line} not in the experiment's forecast"
+            );
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 10 * 7);
+    let (ok, _, stderr) = fusecast(d, &["predict", "runs/exp", "--series", "nowhere"]);
+    assert!(!ok && stderr.contains("\"nowhere\""), "{stderr}");
+}

@@ -296,28 +296,36 @@ pub struct PredictJob {
 /// `fusecast predict`: forecasts past the data from a run's best model, written to `job.out`
 /// (with `interpret`, the importances and attention per series beside it).
 pub fn predict(job: &PredictJob, sink: &dyn Sink) -> Result<FutureForecast> {
-    let forecaster = Forecaster::load(&job.run_dir)?;
-    let forecaster = match &job.data {
-        Some(data) => {
-            let panel = stage(sink, Stage::Prepare, || {
-                new_data(&job.run_dir, job.config.as_deref(), data)
-            })?;
-            sink.emit(Event::DataReady {
-                summary: panel.summary(),
-                series: panel.n_series(),
-                periods: panel.len(),
-            });
-            forecaster.with_history(panel)?
+    let result = match experiment_models(&job.run_dir)? {
+        None => predict_part(job, &job.run_dir, None, sink)?,
+        Some(dirs) => {
+            // The winning assignment's models, one per cluster: each forecasts its own series.
+            let mut parts = Vec::with_capacity(dirs.len());
+            let mut claimed: Vec<String> = Vec::new();
+            let mut known: Vec<String> = Vec::new();
+            for dir in &dirs {
+                known.extend(
+                    ModelArtifact::load(&RunDir::new(dir).best())?
+                        .0
+                        .features
+                        .series,
+                );
+            }
+            for (k, dir) in dirs.iter().enumerate() {
+                let part = predict_part(job, dir, Some((k, &known, &mut claimed)), sink)?;
+                parts.push(part);
+            }
+            if let Some(ids) = &job.options.series {
+                if let Some(id) = ids.iter().find(|id| !claimed.contains(id)) {
+                    return Err(Error::Invalid(format!(
+                        "--series: {id:?} is in none of the experiment's models ({})",
+                        job.run_dir.display()
+                    )));
+                }
+            }
+            FutureForecast::merge(parts)?
         }
-        None => forecaster,
     };
-    let future = match &job.future {
-        Some(path) => Some(read_future(&forecaster, &job.run_dir, path)?),
-        None => None,
-    };
-    let result = stage(sink, Stage::Predict, || {
-        forecaster.predict(future.as_ref(), &job.options)
-    })?;
     write_forecast(&result, &job.out)?;
     if job.options.interpret {
         let path = job.out.with_extension("interpretation.json");
@@ -349,6 +357,104 @@ pub fn predict(job: &PredictJob, sink: &dyn Sink) -> Result<FutureForecast> {
         last: fusecast_data::time::format_timestamp(grid.timestamp(grid.len - 1)),
     });
     Ok(result)
+}
+
+/// An experiment's model `k` among all, with the series every model knows and those claimed.
+type Part<'a> = (usize, &'a [String], &'a mut Vec<String>);
+
+/// The forecasts of one model folder. In an experiment (`part`) the model forecasts only the
+/// series it was trained on, and claims them; series no model knows go to the first model, for
+/// its fallback.
+fn predict_part(
+    job: &PredictJob,
+    run_dir: &Path,
+    part: Option<Part>,
+    sink: &dyn Sink,
+) -> Result<FutureForecast> {
+    let forecaster = Forecaster::load(run_dir)?;
+    let forecaster = match &job.data {
+        Some(data) => {
+            let panel = stage(sink, Stage::Prepare, || {
+                new_data(run_dir, job.config.as_deref(), data)
+            })?;
+            sink.emit(Event::DataReady {
+                summary: panel.summary(),
+                series: panel.n_series(),
+                periods: panel.len(),
+            });
+            forecaster.with_history(panel)?
+        }
+        None => forecaster,
+    };
+    let future = match &job.future {
+        Some(path) => Some(read_future(&forecaster, run_dir, path)?),
+        None => None,
+    };
+    let mut options = job.options.clone();
+    if let Some((k, known, claimed)) = part {
+        let own = &forecaster.artifact.features.series;
+        let wanted: Vec<String> = forecaster
+            .history
+            .series
+            .iter()
+            .filter(|id| {
+                job.options
+                    .series
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(id))
+            })
+            .filter(|id| {
+                own.contains(id) || (k == 0 && job.options.fallback && !known.contains(id))
+            })
+            .cloned()
+            .collect();
+        claimed.extend(wanted.iter().cloned());
+        options.series = Some(wanted);
+    }
+    stage(sink, Stage::Predict, || {
+        forecaster.predict(future.as_ref(), &options)
+    })
+}
+
+/// The model folders of a tuning experiment's winning assignment (its `best.toml`), or `None`
+/// for an ordinary run directory.
+fn experiment_models(dir: &Path) -> Result<Option<Vec<std::path::PathBuf>>> {
+    let best = dir.join("best.toml");
+    if !best.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&best).map_err(|e| Error::io(&best, e))?;
+    let doc: toml::Table = toml::from_str(&text).map_err(|e| Error::config(&best, e))?;
+    let trials = doc
+        .get("trial")
+        .and_then(|t| t.as_array())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::config(&best, "no [[trial]] entries"))?;
+    trials
+        .iter()
+        .map(|t| {
+            let id = t
+                .get("id")
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| Error::config(&best, "a [[trial]] without an id"))?;
+            // The trial's own folder inside the experiment, wherever the experiment has moved.
+            let inside = dir.join("trials").join(id);
+            if inside.exists() {
+                return Ok(inside);
+            }
+            t.get("run_dir")
+                .and_then(|v| v.as_str())
+                .map(std::path::PathBuf::from)
+                .filter(|p| p.exists())
+                .ok_or_else(|| {
+                    Error::config(
+                        &best,
+                        format!("trial {id}: its folder {} is gone", inside.display()),
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
 }
 
 /// The forecast table as CSV, or parquet by extension.

@@ -64,6 +64,54 @@ pub struct FutureForecast {
     pub interpretation: Vec<(String, Interpretation)>,
 }
 
+impl FutureForecast {
+    /// Forecasts of several models over disjoint series on one grid (an experiment's per-cluster
+    /// models), as one table.
+    pub fn merge(parts: Vec<FutureForecast>) -> Result<FutureForecast> {
+        let Some(first) = parts.first() else {
+            return Err(Error::Invalid("no forecasts to merge".to_string()));
+        };
+        let grid = first.panel.grid;
+        let target = first.panel.target_name.clone();
+        let mut forecast = Forecast::new(
+            first.forecast.model.clone(),
+            first.forecast.horizon,
+            &first.forecast.levels,
+        );
+        let mut series: Vec<String> = Vec::new();
+        let mut interpretation = Vec::new();
+        for p in parts {
+            if p.panel.grid != grid || p.forecast.levels != forecast.levels {
+                return Err(Error::Invalid(format!(
+                    "the models forecast different periods or quantiles ({} vs {})",
+                    p.panel.grid.describe(),
+                    grid.describe()
+                )));
+            }
+            let offset = series.len();
+            if let Some(id) = p.panel.series.iter().find(|id| series.contains(id)) {
+                return Err(Error::Invalid(format!(
+                    "series {id:?} is forecast by two models"
+                )));
+            }
+            series.extend(p.panel.series.iter().cloned());
+            for row in p.forecast.rows {
+                forecast.push(ForecastRow {
+                    series: row.series + offset,
+                    ..row
+                })?;
+            }
+            interpretation.extend(p.interpretation);
+        }
+        let n = series.len();
+        Ok(FutureForecast {
+            panel: Panel::new(grid, &target, series, vec![0.0; n * grid.len])?,
+            forecast,
+            interpretation,
+        })
+    }
+}
+
 /// Windows ready for one forward pass: series of one history, each from its last observation.
 pub struct Job {
     /// The history extended by the horizon (the future's known inputs filled in).
@@ -97,6 +145,12 @@ impl Forecaster {
     /// The best model of a run directory (or of one tuning trial's) with the run's panel.
     pub fn load(run_dir: &Path) -> Result<Self> {
         let dir = RunDir::new(run_dir);
+        if !dir.best().exists() && run_dir.join("best.toml").exists() {
+            return Err(Error::Artifact {
+                path: run_dir.to_path_buf(),
+                message: "a tuning experiment: `fusecast predict` takes it whole (each cluster's best model forecasts its series); to load one model, name its trial folder (see best.toml)".to_string(),
+            });
+        }
         let (artifact, model) = ModelArtifact::load(&dir.best())?;
         let history = read_history(&dir.panel_parquet(), &artifact)?;
         Ok(Forecaster {
@@ -241,8 +295,9 @@ impl Forecaster {
             for (i, &(j, w)) in chunk.iter().enumerate() {
                 let job = &jobs[j];
                 let window = job.batch.windows[w];
+                let sc = job.batch.target_scales[w];
                 let mut row = unscaled_row(&levels, h, &pred, i, &window, |v| {
-                    job.scaler.unscale(window.series, v)
+                    job.scaler.unscale_with(sc, v)
                 });
                 if job.non_negative {
                     clamp_row(&mut row, 0.0);
@@ -484,6 +539,7 @@ fn slice_batch(b: &Batch, from: usize, to: usize) -> Batch {
         encoder_reals: cut_f(&b.encoder_reals),
         decoder_reals: cut_f(&b.decoder_reals),
         target: cut_f(&b.target),
+        target_scales: b.target_scales[from..to].to_vec(),
     }
 }
 
