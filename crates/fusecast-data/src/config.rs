@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::ProfileKind;
-use crate::scale::TargetTransform;
+use crate::scale::{TargetNormalizer, TargetTransform};
 use crate::synth::SynthConfig;
 use crate::table::FillMissing;
 use crate::time::{Day, Frequency};
@@ -200,6 +200,9 @@ pub struct WindowsConfig {
     pub validation_periods: usize,
     pub test_periods: usize,
     pub target_transform: TargetTransform,
+    /// `"series"` (each series' training part), `"window"` or `"window_robust"` (each window's
+    /// encoder: mean/std or median/IQR).
+    pub target_normalizer: TargetNormalizer,
 }
 
 impl Default for WindowsConfig {
@@ -212,6 +215,7 @@ impl Default for WindowsConfig {
             validation_periods: 28,
             test_periods: 28,
             target_transform: TargetTransform::Log1p,
+            target_normalizer: TargetNormalizer::Series,
         }
     }
 }

@@ -242,6 +242,7 @@ impl<'a> WindowDataset<'a> {
                 scaler: crate::scale::TargetScaler {
                     transform: fitted.scaler.transform,
                     series,
+                    normalizer: fitted.scaler.normalizer,
                 },
                 layout: fitted.layout.clone(),
                 covariate_scales: fitted.covariate_scales.clone(),

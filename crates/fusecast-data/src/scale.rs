@@ -1,5 +1,7 @@
-//! Per-series target scaling fitted on the training part only (the GroupNormalizer idea of
-//! PyTorch Forecasting): transform (log1p or softplus), then centre and scale per series.
+//! Target scaling: transform (log1p or softplus), then centre and scale, either per series from
+//! its training part (PyTorch Forecasting's GroupNormalizer) or per window from the window's own
+//! encoder (PF's EncoderNormalizer, RevIN): a series whose level moves after the training part
+//! is then read at its current level, which a scale fitted once cannot follow.
 
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +49,24 @@ impl TargetTransform {
     }
 }
 
+/// Where a window's centre and scale come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetNormalizer {
+    /// Mean and standard deviation of each series' training part, fitted once.
+    #[default]
+    Series,
+    /// Mean and standard deviation of the window's encoder.
+    Window,
+    /// Median and interquartile range of the window's encoder: a few spikes in the encoder
+    /// (holidays, outages) do not move the scale.
+    WindowRobust,
+}
+
+/// A window's scale may not fall below this share of its series' scale: a flat encoder (a
+/// closed store, a zone without trips) would otherwise blow the decoder target up by 1e6.
+const MIN_WINDOW_SCALE: f64 = 0.1;
+
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SeriesScale {
     pub center: f64,
@@ -56,7 +76,11 @@ pub struct SeriesScale {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TargetScaler {
     pub transform: TargetTransform,
+    /// Always fitted: the per-series scale, and with a per-window normalizer its floor.
     pub series: Vec<SeriesScale>,
+    /// Artifacts saved before per-window scaling read as `Series`, which is what they used.
+    #[serde(default)]
+    pub normalizer: TargetNormalizer,
 }
 
 impl TargetScaler {
@@ -106,7 +130,58 @@ impl TargetScaler {
                 scale: if std > 1e-6 { std } else { 1.0 },
             });
         }
-        Ok(TargetScaler { transform, series })
+        Ok(TargetScaler {
+            transform,
+            series,
+            normalizer: TargetNormalizer::Series,
+        })
+    }
+
+    /// The centre and scale of a window of series `s` whose encoder holds `encoder` (raw
+    /// values; missing ones skipped). With the `Series` normalizer the encoder is not read.
+    pub fn of_window(&self, s: usize, encoder: &[f64]) -> SeriesScale {
+        let fitted = self.series[s];
+        if self.normalizer == TargetNormalizer::Series {
+            return fitted;
+        }
+        let mut z: Vec<f64> = encoder
+            .iter()
+            .filter(|v| !v.is_nan())
+            .map(|v| self.transform.forward(*v))
+            .collect();
+        if z.is_empty() {
+            return fitted;
+        }
+        let (center, spread) = match self.normalizer {
+            TargetNormalizer::Series => unreachable!("returned above"),
+            TargetNormalizer::Window => {
+                let n = z.len() as f64;
+                let mean = z.iter().sum::<f64>() / n;
+                let var = z.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+                (mean, var.sqrt())
+            }
+            TargetNormalizer::WindowRobust => {
+                z.sort_by(f64::total_cmp);
+                let q = |p: f64| quantile_sorted(&z, p);
+                (q(0.5), q(0.75) - q(0.25))
+            }
+        };
+        let floor = MIN_WINDOW_SCALE * fitted.scale;
+        let scale = spread.max(floor);
+        SeriesScale {
+            center,
+            scale: if scale > 1e-6 { scale } else { 1.0 },
+        }
+    }
+
+    #[inline]
+    pub fn scale_with(&self, p: SeriesScale, y: f64) -> f32 {
+        ((self.transform.forward(y) - p.center) / p.scale) as f32
+    }
+
+    #[inline]
+    pub fn unscale_with(&self, p: SeriesScale, z: f64) -> f64 {
+        self.transform.inverse(z * p.scale + p.center)
     }
 
     #[inline]
@@ -120,6 +195,13 @@ impl TargetScaler {
         let p = self.series[series];
         self.transform.inverse(z * p.scale + p.center)
     }
+}
+
+/// The `p` quantile of sorted values, linear between order statistics (numpy's default).
+fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * p;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
 }
 
 #[cfg(test)]

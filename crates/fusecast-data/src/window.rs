@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DataError, Result};
 use crate::panel::{CovariateKind, Panel, Role};
-use crate::scale::{TargetScaler, TargetTransform};
+use crate::scale::{SeriesScale, TargetNormalizer, TargetScaler, TargetTransform};
 use crate::vocab::Vocabulary;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,7 +225,8 @@ impl Windows {
 pub struct FeatureLayout {
     /// Static categoricals: `series_id` first, then the panel's statics.
     pub static_categoricals: Vec<Vocabulary>,
-    /// Static reals: the target's per-series centre and scale.
+    /// Static reals: the target's centre and scale (the series' or the window's, as the
+    /// normalizer says).
     pub static_reals: Vec<String>,
     /// Known categoricals (calendar) with their cardinalities.
     pub known_categoricals: Vec<(String, usize)>,
@@ -356,6 +357,9 @@ pub struct Batch {
     pub decoder_reals: Vec<f32>,
     /// Scaled target to predict, `[size, horizon]`.
     pub target: Vec<f32>,
+    /// Each sample's target centre and scale (after the transform): the predictions are
+    /// unscaled with these, so a per-window scale never has to be recomputed from the panel.
+    pub target_scales: Vec<SeriesScale>,
 }
 
 impl Batch {
@@ -388,6 +392,7 @@ impl Batch {
             out.encoder_reals.extend_from_slice(&b.encoder_reals);
             out.decoder_reals.extend_from_slice(&b.decoder_reals);
             out.target.extend_from_slice(&b.target);
+            out.target_scales.extend_from_slice(&b.target_scales);
         }
         Some(out)
     }
@@ -520,6 +525,25 @@ impl<'a> WindowDataset<'a> {
         .with_static_real_scales())
     }
 
+    /// The same windows with the target scaled by `normalizer`; the static reals' standardization
+    /// is refitted over what they then hold (the training windows' own centres and scales).
+    pub fn with_normalizer(mut self, normalizer: TargetNormalizer) -> Self {
+        if normalizer == self.scaler.normalizer {
+            return self;
+        }
+        self.scaler.normalizer = normalizer;
+        self.with_static_real_scales()
+    }
+
+    /// The target centre and scale of window `w`.
+    pub fn window_scale(&self, w: &Window) -> SeriesScale {
+        let from = w.decoder_start - w.encoder_length;
+        self.scaler.of_window(
+            w.series,
+            &self.panel.values(w.series)[from..w.decoder_start],
+        )
+    }
+
     /// The series of `panel` that have no training window under `spec` and `split`.
     pub fn without_training_windows(
         panel: &Panel,
@@ -587,10 +611,21 @@ impl<'a> WindowDataset<'a> {
             }
         };
         // Over the modelled series only: a left-out series' placeholder scale is no data.
-        let series: Vec<_> = (0..self.scaler.series.len())
-            .filter(|&s| self.is_modelled(s))
-            .map(|s| self.scaler.series[s])
-            .collect();
+        let series: Vec<_> = match self.scaler.normalizer {
+            TargetNormalizer::Series => (0..self.scaler.series.len())
+                .filter(|&s| self.is_modelled(s))
+                .map(|s| self.scaler.series[s])
+                .collect(),
+            // What the model reads: the training windows' scales, narrower than a series'.
+            _ => {
+                let train = self
+                    .windows(Part::Train)
+                    .expect("the training windows were built when the dataset was");
+                (0..train.len())
+                    .map(|i| self.window_scale(&train.get(i)))
+                    .collect()
+            }
+        };
         self.static_real_scales = vec![
             fit("target_center", series.iter().map(|s| s.center).collect()),
             fit("target_scale", series.iter().map(|s| s.scale).collect()),
@@ -646,7 +681,8 @@ impl<'a> WindowDataset<'a> {
             for (voc, st) in lay.static_categoricals[1..].iter().zip(&p.statics) {
                 b.static_categoricals.push(voc.code(&st.values[s]) as i64);
             }
-            let sc = self.scaler.series[s];
+            let sc = self.window_scale(w);
+            b.target_scales.push(sc);
             let (c, k) = (&self.static_real_scales[0], &self.static_real_scales[1]);
             b.static_reals.extend([
                 (sc.center as f32 - c.center) / c.scale,
@@ -668,7 +704,7 @@ impl<'a> WindowDataset<'a> {
                 }
                 row[j] = relative_time(t as i64 - origin, e_max);
                 j += 1;
-                row[j] = self.scaler.scale(s, p.values(s)[t]);
+                row[j] = self.scaler.scale_with(sc, p.values(s)[t]);
                 j += 1;
                 for (c, (center, scale)) in &observed {
                     row[j] = (c.value(s, t, len) - center) / scale;
@@ -684,7 +720,7 @@ impl<'a> WindowDataset<'a> {
                 }
                 b.decoder_reals
                     .push(relative_time(t as i64 - origin, e_max));
-                b.target.push(self.scaler.scale(s, p.values(s)[t]));
+                b.target.push(self.scaler.scale_with(sc, p.values(s)[t]));
             }
         }
         b
@@ -695,4 +731,150 @@ impl<'a> WindowDataset<'a> {
 /// `relative_time_idx`): -1 at the first full-encoder step, 0 at the first forecast step.
 fn relative_time(offset: i64, encoder_length: usize) -> f32 {
     offset as f32 / encoder_length as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::{parse_date, Frequency, TimeGrid};
+
+    /// Two series over 120 days; the second's level triples on day 80, after the training part.
+    fn panel() -> Panel {
+        let grid = TimeGrid::from_days(
+            parse_date("2021-01-01").unwrap(),
+            parse_date("2021-04-30").unwrap(),
+            Frequency::Daily,
+        );
+        let n = grid.len;
+        let mut values = Vec::new();
+        for s in 0..2 {
+            for t in 0..n {
+                let weekly = [1.0, 1.3, 0.7, 1.1, 0.9, 1.6, 0.4][t % 7];
+                let level = if s == 1 && t >= 80 { 3.0 } else { 1.0 };
+                // A spike every 17 days: mean/std and median/IQR differ on it.
+                let spike = if t % 17 == 3 { 9.0 } else { 1.0 };
+                values.push(50.0 * (s + 1) as f64 * level * weekly * spike + t as f64);
+            }
+        }
+        Panel::new(grid, "y", vec!["a".into(), "b".into()], values).unwrap()
+    }
+
+    fn dataset(p: &Panel, normalizer: TargetNormalizer) -> WindowDataset<'_> {
+        let spec = WindowSpec {
+            encoder_length: 28,
+            min_encoder_length: 28,
+            horizon: 7,
+            stride: 1,
+        };
+        let split = TimeSplit::from_tail(p.len(), 14, 28).unwrap();
+        WindowDataset::new(p, spec, split, TargetTransform::Log1p)
+            .unwrap()
+            .with_normalizer(normalizer)
+    }
+
+    /// The scaled target of sample `i`'s encoder, read out of the batch's real inputs.
+    fn encoder_target(ds: &WindowDataset, b: &Batch, i: usize) -> Vec<f64> {
+        let n = ds.layout.known_reals.len() + ds.layout.observed_reals.len();
+        let at = ds.layout.known_reals.len();
+        (0..b.encoder_lengths[i])
+            .map(|k| b.encoder_reals[(i * b.encoder_length + k) * n + at] as f64)
+            .collect()
+    }
+
+    fn quantile(v: &[f64], p: f64) -> f64 {
+        let mut v = v.to_vec();
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let h = (v.len() - 1) as f64 * p;
+        let lo = h.floor() as usize;
+        v[lo] + (h - lo as f64) * (v[(lo + 1).min(v.len() - 1)] - v[lo])
+    }
+
+    #[test]
+    fn a_window_is_scaled_by_its_own_encoder() {
+        let p = panel();
+        let windows = [
+            Window {
+                series: 0,
+                decoder_start: 40,
+                encoder_length: 28,
+            },
+            Window {
+                series: 1,
+                decoder_start: 100,
+                encoder_length: 28,
+            },
+        ];
+        let ds = dataset(&p, TargetNormalizer::Window);
+        let b = ds.batch(&windows);
+        for i in 0..2 {
+            let z = encoder_target(&ds, &b, i);
+            let mean = z.iter().sum::<f64>() / z.len() as f64;
+            let std = (z.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / z.len() as f64).sqrt();
+            assert!(mean.abs() < 1e-5, "window {i}: mean {mean}");
+            assert!((std - 1.0).abs() < 1e-5, "window {i}: std {std}");
+        }
+        let ds = dataset(&p, TargetNormalizer::WindowRobust);
+        let b = ds.batch(&windows);
+        for i in 0..2 {
+            let z = encoder_target(&ds, &b, i);
+            let (med, iqr) = (quantile(&z, 0.5), quantile(&z, 0.75) - quantile(&z, 0.25));
+            assert!(med.abs() < 1e-5, "window {i}: median {med}");
+            assert!((iqr - 1.0).abs() < 1e-5, "window {i}: IQR {iqr}");
+        }
+        // Per series, the window after the level shift sits far above the training centre.
+        let ds = dataset(&p, TargetNormalizer::Series);
+        let z = encoder_target(&ds, &ds.batch(&windows), 1);
+        assert!(z.iter().sum::<f64>() / z.len() as f64 > 1.0);
+    }
+
+    #[test]
+    fn scaling_and_unscaling_a_window_is_the_identity() {
+        let p = panel();
+        for normalizer in [
+            TargetNormalizer::Series,
+            TargetNormalizer::Window,
+            TargetNormalizer::WindowRobust,
+        ] {
+            let ds = dataset(&p, normalizer);
+            let ws = ds.windows(Part::Test).unwrap();
+            let windows: Vec<Window> = (0..ws.len()).map(|i| ws.get(i)).collect();
+            let b = ds.batch(&windows);
+            for (i, w) in windows.iter().enumerate() {
+                let sc = b.target_scales[i];
+                assert_eq!(sc, ds.window_scale(w));
+                for k in 0..b.horizon {
+                    let y = p.values(w.series)[w.decoder_start + k];
+                    let back = ds.scaler.unscale_with(sc, b.target[i * b.horizon + k] as f64);
+                    assert!((back - y).abs() < 1e-4 * y, "{normalizer:?}: {y} -> {back}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_window_centre_and_scale_reach_the_model_standardized_over_training_windows() {
+        let p = panel();
+        let ds = dataset(&p, TargetNormalizer::Window);
+        let train = ds.windows(Part::Train).unwrap();
+        let all: Vec<Window> = (0..train.len()).map(|i| train.get(i)).collect();
+        let b = ds.batch(&all);
+        for j in 0..2 {
+            let v: Vec<f64> = (0..b.size).map(|i| b.static_reals[i * 2 + j] as f64).collect();
+            let mean = v.iter().sum::<f64>() / v.len() as f64;
+            let std = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
+            assert!(mean.abs() < 1e-3 && (std - 1.0).abs() < 1e-3, "{j}: {mean} {std}");
+        }
+        // The static centre follows the window, not the series.
+        let late = ds.batch(&[Window {
+            series: 1,
+            decoder_start: 110,
+            encoder_length: 28,
+        }]);
+        let early = ds.batch(&[Window {
+            series: 1,
+            decoder_start: 40,
+            encoder_length: 28,
+        }]);
+        assert!(late.static_reals[0] > early.static_reals[0] + 0.5);
+    }
 }

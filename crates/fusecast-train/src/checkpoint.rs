@@ -14,6 +14,7 @@ use fusecast_model::{Tft, TftConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use fusecast_data::scale::TargetNormalizer;
 use fusecast_data::window::WindowDataset;
 
 use crate::config::TrainConfig;
@@ -68,6 +69,13 @@ impl RunIdentity {
             "target_transform".into(),
             serde_json::to_value(ds.scaler.transform).expect("transform serializes"),
         );
+        // Only when not the default, so checkpoints written before the option still resume.
+        if ds.scaler.normalizer != TargetNormalizer::Series {
+            fields.insert(
+                "target_normalizer".into(),
+                serde_json::to_value(ds.scaler.normalizer).expect("normalizer serializes"),
+            );
+        }
         let mut train = serde_json::to_value(&train).expect("config serializes");
         let fields = train.as_object_mut().expect("an object");
         for budget in [

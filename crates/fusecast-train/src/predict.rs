@@ -76,8 +76,9 @@ pub fn forecast_windows(
         let (pred, mut each) = forward(model, &batch, &ds.layout, device, interpret)?;
         interpretations.append(&mut each);
         for (i, w) in chunk.iter().enumerate() {
+            let sc = batch.target_scales[i];
             out.push(unscaled_row(&levels, h, &pred, i, w, |v| {
-                ds.scaler.unscale(w.series, v)
+                ds.scaler.unscale_with(sc, v)
             }))
             .map_err(|e| TrainError::Invalid(e.to_string()))?;
         }

@@ -57,11 +57,12 @@ pub fn evaluate(
         let loss: f32 = quantile_loss(out.prediction, tft_target(&batch, device), q).into_scalar();
         loss_sum += loss as f64 * ws.len() as f64;
         for (i, w) in ws.iter().enumerate() {
+            let sc = batch.target_scales[i];
             for k in 0..batch.horizon {
                 let row = (i * batch.horizon + k) * q.len();
                 actual.push(ds.panel.values(w.series)[w.decoder_start + k]);
-                p50.push(ds.scaler.unscale(w.series, pred[row + i50] as f64));
-                p90.push(ds.scaler.unscale(w.series, pred[row + i90] as f64));
+                p50.push(ds.scaler.unscale_with(sc, pred[row + i50] as f64));
+                p90.push(ds.scaler.unscale_with(sc, pred[row + i90] as f64));
             }
         }
     }

@@ -33,7 +33,10 @@ fn losses_per_series(
         panel,
         spec: trained_on.spec,
         split,
-        scaler: TargetScaler::fit(panel, trained_on.scaler.transform, split.train_end)?,
+        scaler: TargetScaler {
+            normalizer: trained_on.scaler.normalizer,
+            ..TargetScaler::fit(panel, trained_on.scaler.transform, split.train_end)?
+        },
         layout: trained_on.layout.clone(),
         covariate_scales: trained_on.covariate_scales.clone(),
         static_real_scales: trained_on.static_real_scales.clone(),

@@ -45,7 +45,8 @@ pub fn dataset_and_model<'a>(
         stride: w.stride,
     };
     let split = TimeSplit::from_tail(panel.len(), w.validation_periods, w.test_periods)?;
-    let dataset = WindowDataset::new(panel, spec, split, w.target_transform)?;
+    let dataset = WindowDataset::new(panel, spec, split, w.target_transform)?
+        .with_normalizer(w.target_normalizer);
     let model_config = fusecast_train::inputs::tft_config(&dataset.layout, &c.model);
     model_config.validate()?;
     Ok((dataset, model_config))
