@@ -844,7 +844,9 @@ mod tests {
                 assert_eq!(sc, ds.window_scale(w));
                 for k in 0..b.horizon {
                     let y = p.values(w.series)[w.decoder_start + k];
-                    let back = ds.scaler.unscale_with(sc, b.target[i * b.horizon + k] as f64);
+                    let back = ds
+                        .scaler
+                        .unscale_with(sc, b.target[i * b.horizon + k] as f64);
                     assert!((back - y).abs() < 1e-4 * y, "{normalizer:?}: {y} -> {back}");
                 }
             }
@@ -859,10 +861,15 @@ mod tests {
         let all: Vec<Window> = (0..train.len()).map(|i| train.get(i)).collect();
         let b = ds.batch(&all);
         for j in 0..2 {
-            let v: Vec<f64> = (0..b.size).map(|i| b.static_reals[i * 2 + j] as f64).collect();
+            let v: Vec<f64> = (0..b.size)
+                .map(|i| b.static_reals[i * 2 + j] as f64)
+                .collect();
             let mean = v.iter().sum::<f64>() / v.len() as f64;
             let std = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
-            assert!(mean.abs() < 1e-3 && (std - 1.0).abs() < 1e-3, "{j}: {mean} {std}");
+            assert!(
+                mean.abs() < 1e-3 && (std - 1.0).abs() < 1e-3,
+                "{j}: {mean} {std}"
+            );
         }
         // The static centre follows the window, not the series.
         let late = ds.batch(&[Window {

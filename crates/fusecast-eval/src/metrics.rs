@@ -10,6 +10,8 @@
 //! - q-Risk_q (TFT paper) = 2 sum QL_q / sum |y|, with the median (or the mean when a model has
 //!   no 0.5 quantile) for q = 0.5
 //! - coverage80 = share of points with f_0.1 <= y <= f_0.9
+//! - coverage_q = share of points with y <= f_q for each requested level q: calibrated quantiles
+//!   have coverage_q = q (an interval can hit 0.8 with both ends off, this shows which)
 //!
 //! Aggregates over series: the mean of per-series MAE, RMSE, sMAPE and MASE; pinball, q-Risk and
 //! coverage pool all points (q-Risk is a ratio of sums, as in the paper).
@@ -24,6 +26,7 @@ pub const DEFINITIONS: &str = "\
 - **pinball(q)** = mean max(q (y - f_q), (q - 1)(y - f_q)).
 - **q-Risk P50 / P90** (TFT paper) = 2 sum QL_q(y, f_q) / sum |y|, pooled over all points (median, or the mean for models without one, for P50).
 - **coverage80** = share of actuals inside [f_0.1, f_0.9].
+- **coverage(q)** = share of actuals at or below f_q; calibrated quantiles have coverage(q) = q.
 - Per-series values are averaged over series (MAE, RMSE, sMAPE, MASE); pinball, q-Risk and coverage pool every point.";
 
 /// Running sums for one (model, series) pair; they add up across series for the pooled metrics.
@@ -45,6 +48,8 @@ struct Sums {
     cover_points: usize,
     pinball: Vec<f64>,
     pinball_points: Vec<usize>,
+    /// Per requested level, points with y <= f_q (over `pinball_points`).
+    below: Vec<usize>,
 }
 
 /// Scores of one model on one series.
@@ -63,12 +68,15 @@ pub struct SeriesScores {
     pub qrisk50: f64,
     pub qrisk90: f64,
     pub coverage80: f64,
+    /// Per requested level q, the share of actuals at or below f_q.
+    pub coverage: Vec<f64>,
     sum_abs_y: f64,
     sum_ql50: f64,
     sum_ql90: f64,
     covered: usize,
     cover_points: usize,
     pinball_sums: Vec<(f64, usize)>,
+    below: Vec<usize>,
     mase_excluded: usize,
 }
 
@@ -88,6 +96,8 @@ pub struct Scores {
     pub qrisk50: f64,
     pub qrisk90: f64,
     pub coverage80: f64,
+    /// Per requested level q, the share of actuals at or below f_q, pooled over all points.
+    pub coverage: Vec<f64>,
 }
 
 fn pinball_loss(q: f64, y: f64, f: f64) -> f64 {
@@ -128,6 +138,7 @@ pub fn score_series(
         Sums {
             pinball: vec![0.0; levels.len()],
             pinball_points: vec![0; levels.len()],
+            below: vec![0; levels.len()],
             ..Sums::default()
         };
         panel.n_series()
@@ -174,6 +185,7 @@ pub fn score_series(
                 if let Some(k) = k {
                     s.pinball[j] += pinball_loss(levels[j], a, row.quantiles[*k][i]);
                     s.pinball_points[j] += 1;
+                    s.below[j] += usize::from(a <= row.quantiles[*k][i]);
                 }
             }
         }
@@ -213,6 +225,12 @@ pub fn score_series(
                     f64::NAN
                 },
                 coverage80: ratio(s.covered as f64, s.cover_points as f64),
+                coverage: s
+                    .below
+                    .iter()
+                    .zip(&s.pinball_points)
+                    .map(|(&b, &c)| ratio(b as f64, c as f64))
+                    .collect(),
                 sum_abs_y: s.abs_y,
                 sum_ql50: s.ql50,
                 sum_ql90: if s.has90 { s.ql90 } else { f64::NAN },
@@ -224,6 +242,7 @@ pub fn score_series(
                     .copied()
                     .zip(s.pinball_points.iter().copied())
                     .collect(),
+                below: s.below,
                 mase_excluded: s.mase_excluded,
             }
         })
@@ -259,6 +278,18 @@ pub fn aggregate<'a>(series: impl IntoIterator<Item = &'a SeriesScores>) -> Scor
             }
         })
         .collect();
+    let coverage = (0..n_levels)
+        .map(|j| {
+            let (b, c) = scored.iter().fold((0usize, 0usize), |(b, c), s| {
+                (b + s.below[j], c + s.pinball_sums[j].1)
+            });
+            if c > 0 {
+                b as f64 / c as f64
+            } else {
+                f64::NAN
+            }
+        })
+        .collect();
     let abs_y = sum(&|s| s.sum_abs_y);
     let cover_points = sum(&|s| s.cover_points as f64);
     Scores {
@@ -278,6 +309,7 @@ pub fn aggregate<'a>(series: impl IntoIterator<Item = &'a SeriesScores>) -> Scor
         } else {
             f64::NAN
         },
+        coverage,
     }
 }
 
@@ -336,6 +368,10 @@ mod tests {
         assert!((a.qrisk50 - 2.5 / 19.0).abs() < 1e-12);
         // 9 in [7, 9.5], 10 not in [11, 13].
         assert!((a.coverage80 - 0.5).abs() < 1e-12);
+        // q0.1: 9 > 7, 10 <= 11 -> 1/2; q0.9: 9 <= 9.5, 10 <= 13 -> 2/2.
+        assert_eq!(a.coverage, vec![0.5, 1.0]);
+        // Pooled with series b (q0.1: 0 <= 0, 4 > 1; q0.9: 0 <= 0, 4 > 3): 2/4 and 3/4.
+        assert_eq!(aggregate(&s).coverage, vec![0.5, 0.75]);
         let b = &s[1];
         // 0/0 counts 0; |4 - 2| * 200 / 6.
         assert!((b.smape - 200.0 * 2.0 / 6.0 / 2.0).abs() < 1e-12);

@@ -43,6 +43,7 @@ fn score_columns(levels: &[f64]) -> Vec<String> {
     .collect();
     c.extend(levels.iter().map(|l| format!("pinball_q{l}")));
     c.extend(["qrisk50", "qrisk90", "coverage80"].map(String::from));
+    c.extend(levels.iter().map(|l| format!("coverage_q{l}")));
     c
 }
 
@@ -59,6 +60,7 @@ fn score_values(s: &Scores) -> Vec<String> {
     ];
     v.extend(s.pinball.iter().map(|&p| fmt(p)));
     v.extend([fmt(s.qrisk50), fmt(s.qrisk90), fmt(s.coverage80)]);
+    v.extend(s.coverage.iter().map(|&p| fmt(p)));
     v
 }
 
@@ -282,6 +284,23 @@ pub fn write_report(
         md.push('\n');
     }
     if !c.levels.is_empty() {
+        md.push_str(
+            "## Coverage by quantile (share of actuals at or below each quantile)\n\n| model |",
+        );
+        for l in &c.levels {
+            let _ = write!(md, " q{l} (nominal {l}) |");
+        }
+        md.push_str("\n|---|");
+        md.push_str(&"---:|".repeat(c.levels.len()));
+        md.push('\n');
+        for m in &c.models {
+            let _ = write!(md, "| {} |", m.model);
+            for p in &m.overall.coverage {
+                let _ = write!(md, " {} |", fmt(*p));
+            }
+            md.push('\n');
+        }
+        md.push('\n');
         md.push_str("## Pinball loss by quantile\n\n| model |");
         for l in &c.levels {
             let _ = write!(md, " q{l} |");
