@@ -9,7 +9,7 @@ use super::svg::{
     bar_chart, line_chart, Band, Bar, BarChart, Line, LineChart, Rule, Values, XAxis, PALETTE,
 };
 use super::tables::{
-    cluster_table, comparison_table, trial_table, win_counts_table, winners_table,
+    cluster_table, comparison_table, pinball_table, trial_table, win_counts_table, winners_table,
 };
 use super::{escape, num, ClusterRow, Comparison, Experiment, Interpretation, Part, Report};
 use super::{SeriesPlot, TrainingCurve, Winners};
@@ -31,7 +31,7 @@ section.omitted{background:transparent;border-style:dashed}
 p.note{color:var(--muted);margin:4px 0}
 .wide{overflow-x:auto}
 table{border-collapse:collapse;font-size:13px;margin:4px 0 8px}
-th,td{padding:4px 10px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap}
+th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap}
 th{background:var(--bg);font-weight:600;position:sticky;top:0}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 td.best{background:var(--best);font-weight:600}
@@ -184,9 +184,10 @@ fn comparison_section(c: &Comparison, n_series: usize) -> String {
         values: Values::Score,
     };
     format!(
-        "<p class=\"note\">Every model on the same backtest windows. Lower is better, except coverage (nearest 80%) and series won; the best of each column is marked.</p><div class=\"wide\">{}</div>{}",
+        "<p class=\"note\">Every model on the same backtest windows. Lower is better, except coverage (nearest 80%) and series won; the best of each column is marked.</p><div class=\"wide\">{}</div><div class=\"pair\">{}<div><h3>Pinball loss by quantile</h3><div class=\"wide\">{}</div></div></div>",
         comparison_table(c, n_series),
-        bar_chart(&bars)
+        bar_chart(&bars),
+        pinball_table(c)
     )
 }
 

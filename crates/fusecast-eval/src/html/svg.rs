@@ -25,6 +25,8 @@ pub struct Frame {
     pub bottom: f64,
     pub x: (f64, f64),
     pub y: (f64, f64),
+    /// The value axis's tick step; `y` starts and ends on a tick.
+    pub y_step: f64,
 }
 
 impl Frame {
@@ -283,6 +285,7 @@ impl LineChart {
             bottom: if self.x_label.is_empty() { 28.0 } else { 44.0 },
             x: (x0, x1),
             y: (y0, y1),
+            y_step: step,
         }
     }
 }
@@ -339,7 +342,7 @@ pub fn line_chart(c: &LineChart) -> String {
     let (x_left, x_right) = (f.left, f.width - f.right);
     let (y_top, y_bottom) = (f.top, f.height - f.bottom);
     // Value axis: grid lines at whole ticks.
-    let step = nice_step(f.y.1 - f.y.0, 5);
+    let step = f.y_step;
     let dec = decimals(step);
     s.push_str("<g class=\"grid\">");
     for v in ticks_between(f.y.0, f.y.1, step) {
@@ -616,7 +619,7 @@ mod tests {
         let c = chart();
         let f = c.frame();
         // -1..12 widened to whole ticks of 2: -2..12.
-        assert_eq!(f.y, (-2.0, 12.0));
+        assert_eq!((f.y, f.y_step), ((-2.0, 12.0), 2.0));
         assert_eq!(f.x, (0.0, 10.0));
         assert_eq!(f.px(0.0), f.left);
         assert_eq!(f.px(10.0), f.width - f.right);
@@ -636,6 +639,13 @@ mod tests {
             assert!((x - f.px(vx)).abs() < 0.051 && (y - f.py(vy)).abs() < 0.051);
         }
         assert!(svg.contains("<line class=\"rule\""));
+        // A tick label at both ends of the value axis.
+        for v in ["-2", "12"] {
+            assert!(
+                svg.contains(&format!("text-anchor=\"end\">{v}</text>")),
+                "{v}"
+            );
+        }
         assert!(svg.contains("a &lt;test&gt;") && !svg.contains("<test>"));
         assert!(svg.starts_with("<svg class=\"chart chart-test\"") && svg.ends_with("</svg>"));
     }

@@ -134,7 +134,6 @@ pub fn comparison_table(c: &Comparison, n_series: usize) -> String {
     ]
     .map(String::from)
     .to_vec();
-    header.extend(c.levels.iter().map(|l| format!("pinball q{l}")));
     header.extend(["series won", "fallbacks", "points", "missing"].map(String::from));
     let mut rows: Vec<Vec<Cell>> = c
         .models
@@ -150,10 +149,6 @@ pub fn comparison_table(c: &Comparison, n_series: usize) -> String {
                 Cell::number(m.qrisk90),
                 Cell::number(m.coverage80),
             ];
-            r.extend(
-                (0..c.levels.len())
-                    .map(|i| Cell::number(m.pinball.get(i).copied().unwrap_or(f64::NAN))),
-            );
             r.push(Cell {
                 text: format!("{} / {n_series}", m.wins),
                 numeric: true,
@@ -181,14 +176,37 @@ pub fn comparison_table(c: &Comparison, n_series: usize) -> String {
         mark_best(&mut rows, *col, values, Best::Lowest);
     }
     mark_best(&mut rows, 7, &column(&|m| m.coverage80), Best::Closest(0.8));
-    for i in 0..c.levels.len() {
-        let values = column(&|m| m.pinball.get(i).copied().unwrap_or(f64::NAN));
-        mark_best(&mut rows, 8 + i, &values, Best::Lowest);
-    }
     let wins = column(&|m| m.wins as f64);
-    mark_best(&mut rows, 8 + c.levels.len(), &wins, Best::Highest);
+    mark_best(&mut rows, 8, &wins, Best::Highest);
     table(&Table {
         class: "scores comparison",
+        header,
+        rows,
+        row_class: Vec::new(),
+    })
+}
+
+/// Every model's pinball loss per quantile level (a table of its own: with the headline
+/// scores it would not fit a page's width).
+pub fn pinball_table(c: &Comparison) -> String {
+    let mut header = vec!["model".to_string()];
+    header.extend(c.levels.iter().map(|l| format!("q{l}")));
+    let value = |m: &super::ModelRow, i: usize| m.pinball.get(i).copied().unwrap_or(f64::NAN);
+    let mut rows: Vec<Vec<Cell>> = c
+        .models
+        .iter()
+        .map(|m| {
+            let mut r = vec![Cell::text(&m.model)];
+            r.extend((0..c.levels.len()).map(|i| Cell::number(value(m, i))));
+            r
+        })
+        .collect();
+    for i in 0..c.levels.len() {
+        let values: Vec<f64> = c.models.iter().map(|m| value(m, i)).collect();
+        mark_best(&mut rows, 1 + i, &values, Best::Lowest);
+    }
+    table(&Table {
+        class: "scores pinball",
         header,
         rows,
         row_class: Vec::new(),
@@ -332,9 +350,16 @@ pub fn trial_table(e: &Experiment) -> String {
             keep.iter()
                 .map(|&c| {
                     let v = r.get(c).cloned().unwrap_or_default();
+                    let parsed = v.parse::<f64>().ok().filter(|_| !v.is_empty());
+                    // Losses come with every digit of an f32; four decimals are what a reader
+                    // compares (trials.csv keeps them all).
+                    let long = v.split_once('.').is_some_and(|(_, f)| f.len() > 4);
                     Cell {
-                        numeric: !v.is_empty() && v.parse::<f64>().is_ok(),
-                        text: v,
+                        numeric: parsed.is_some(),
+                        text: match parsed {
+                            Some(x) if long && !v.contains(['e', 'E']) => num(x),
+                            _ => v,
+                        },
                         best: false,
                     }
                 })
@@ -386,6 +411,12 @@ mod tests {
         assert!(html[0].contains(&("0.9500".to_string(), false)));
         assert!(html[1].contains(&("0.7800".to_string(), true)));
         assert!(html[1].contains(&("1 / 2".to_string(), true)));
+        let pinball = table_cells(&pinball_table(&c));
+        assert_eq!(
+            pinball[0],
+            vec![("&lt;TFT&gt;".into(), false), ("0.3500".into(), true)]
+        );
+        assert_eq!(pinball[1][1], ("0.4500".into(), false));
     }
 
     /// `(text, marked best)` of every cell, per body row.
@@ -452,12 +483,14 @@ mod tests {
             rows: vec![
                 vec!["t0".into(), "".into(), "0.5".into()],
                 vec!["t1".into(), "".into(), "0.4".into()],
+                vec!["t2".into(), "".into(), "0.3898279368877411".into()],
             ],
-            best: vec![false, true],
+            best: vec![false, true, false],
             curves_svg: crate::html::Part::Omitted("none".into()),
         };
         let html = trial_table(&e);
         assert!(!html.contains("message"));
         assert!(html.contains("<tr class=\"best\"><td>t1</td><td class=\"num\">0.4</td>"));
+        assert!(html.contains("<td>t2</td><td class=\"num\">0.3898</td>"));
     }
 }

@@ -589,7 +589,6 @@ fn experiment_of(files: &ExperimentFiles) -> std::result::Result<Experiment, Str
 }
 
 fn facts(
-    dir: &RunDir,
     data: &serde_json::Value,
     comparison: Option<&Comparison>,
     winners: Option<&Winners>,
@@ -623,7 +622,7 @@ fn facts(
             }
         ));
     }
-    facts.push(format!("folder: {}", dir.root().display()));
+    // No folder path: the page would then depend on how the command that wrote it was called.
     facts
 }
 
@@ -678,7 +677,7 @@ pub fn gather(dir: &RunDir, experiment: Option<&ExperimentFiles>) -> Report {
             Some(_) => format!("Fusecast tuning experiment: {name}"),
             None => format!("Fusecast run: {name}"),
         },
-        facts: facts(dir, &data, comparison.shown(), winners.shown()),
+        facts: facts(&data, comparison.shown(), winners.shown()),
         clusters: clusters(dir),
         interpretation: interpretation(dir, experiment.zip(exp.as_ref())),
         training: training(dir, experiment.is_some()),
