@@ -332,5 +332,29 @@ fn the_service_answers_as_predict_does_and_refuses_bad_requests_by_field() {
         "{text}"
     );
     assert!(text.contains("fusecast_batch_requests_count"), "{text}");
+    assert!(
+        text.contains("fusecast_model_reloads_total{result=\"ok\"} 1"),
+        "{text}"
+    );
+
+    // A new best model on disk is picked up by the file watch.
+    let artifact = d.join("runs/s/best/artifact.json");
+    let later = std::time::SystemTime::now() + Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(&artifact)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let mut watched = false;
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(100));
+        let (_, text) = http(&addr, "GET", "/metrics", b"");
+        if text.contains("fusecast_model_reloads_total{result=\"ok\"} 2") {
+            watched = true;
+            break;
+        }
+    }
+    assert!(watched, "the file watch did not reload the model");
     drop(server);
 }

@@ -26,6 +26,10 @@ pub struct Args {
     /// Requests waiting beyond this many are refused with 503.
     #[arg(long, default_value_t = 1024)]
     pub queue: usize,
+    /// Seconds between checks for a newer best model in RUN_DIR (swapped in without dropping
+    /// requests); 0: reload only on POST /v1/reload.
+    #[arg(long, default_value_t = 2)]
+    pub watch_secs: u64,
     /// The largest request body, in MiB.
     #[arg(long, default_value_t = 16)]
     pub body_limit_mib: usize,
@@ -37,6 +41,7 @@ pub fn run(args: Args, out: &Output) -> Result<()> {
         max_windows: args.max_windows,
         queue: args.queue,
         body_limit: args.body_limit_mib << 20,
+        watch: (args.watch_secs > 0).then(|| Duration::from_secs(args.watch_secs)),
         ..ServeOptions::new(&args.run_dir, args.addr)
     };
     fusecast_serve::serve_blocking(opts, |addr| {

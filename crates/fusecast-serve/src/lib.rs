@@ -37,6 +37,9 @@ pub struct ServeOptions {
     pub body_limit: usize,
     /// A request not answered in this time gets a 503.
     pub timeout: Duration,
+    /// How often the model folder is checked for a newer best model (swapped in as by
+    /// `POST /v1/reload`); `None`: only on request.
+    pub watch: Option<Duration>,
 }
 
 impl ServeOptions {
@@ -49,6 +52,7 @@ impl ServeOptions {
             queue: 1024,
             body_limit: 16 << 20,
             timeout: Duration::from_secs(30),
+            watch: Some(Duration::from_secs(2)),
         }
     }
 }
@@ -96,6 +100,9 @@ impl AppState {
         std::thread::Builder::new()
             .name("fusecast-model".into())
             .spawn(move || worker::run(forecaster, settings, rx, i, m))?;
+        if let Some(every) = opts.watch {
+            watch(opts.run_dir.clone(), every, tx.clone())?;
+        }
         Ok(AppState {
             tx,
             info,
@@ -108,6 +115,35 @@ impl AppState {
     fn info(&self) -> Arc<ModelInfo> {
         self.info.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
+}
+
+/// Reloads the model whenever the best model's `artifact.json` changes (a training run or a
+/// tuner swaps `best/` in whole, so the file changes exactly when a new model is complete). The
+/// thread lives as long as the process: serving ends by ending the process.
+fn watch(
+    run_dir: PathBuf,
+    every: Duration,
+    tx: std::sync::mpsc::SyncSender<worker::Msg>,
+) -> std::io::Result<()> {
+    let path = fusecast_pipeline::RunDir::new(&run_dir)
+        .best()
+        .join(fusecast_pipeline::artifact::ARTIFACT_FILE);
+    let stamp = move || std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+    let mut last = stamp();
+    std::thread::Builder::new()
+        .name("fusecast-watch".into())
+        .spawn(move || loop {
+            std::thread::sleep(every);
+            let now = stamp();
+            if now.is_some() && now != last {
+                let (reply, _) = tokio::sync::oneshot::channel();
+                // A full queue just means the next check tries again.
+                if tx.try_send(worker::Msg::Reload { reply }).is_ok() {
+                    last = now;
+                }
+            }
+        })?;
+    Ok(())
 }
 
 /// Serves until Ctrl-C or SIGTERM; `ready` gets the bound address (port 0 picks a free one).

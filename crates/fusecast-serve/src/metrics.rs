@@ -46,6 +46,8 @@ impl Histogram {
 
 struct Inner {
     requests: BTreeMap<(&'static str, u16), u64>,
+    /// `(succeeded, count)` of model reloads (by request or by the file watch).
+    reloads: BTreeMap<bool, u64>,
     latency: Histogram,
     batch_requests: Histogram,
     pass_windows: Histogram,
@@ -57,6 +59,7 @@ impl Default for Metrics {
     fn default() -> Self {
         Metrics(Mutex::new(Inner {
             requests: BTreeMap::new(),
+            reloads: BTreeMap::new(),
             latency: Histogram::new(&[
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
             ]),
@@ -78,6 +81,11 @@ impl Metrics {
             *m.requests.entry((route, status)).or_default() += 1;
             m.latency.observe(seconds);
         });
+    }
+
+    /// A model reload, successful or not (a failed one keeps the old model serving).
+    pub fn reload(&self, ok: bool) {
+        self.with(|m| *m.reloads.entry(ok).or_default() += 1);
     }
 
     /// One batch of forecast requests answered together.
@@ -106,6 +114,11 @@ impl Metrics {
                     out,
                     "fusecast_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
                 );
+            }
+            out.push_str("# HELP fusecast_model_reloads_total Model reloads, by result.\n# TYPE fusecast_model_reloads_total counter\n");
+            for (ok, n) in &m.reloads {
+                let result = if *ok { "ok" } else { "failed" };
+                let _ = writeln!(out, "fusecast_model_reloads_total{{result=\"{result}\"}} {n}");
             }
             m.latency.render(
                 &mut out,

@@ -87,6 +87,7 @@ pub fn run(
                             new
                         })
                         .map_err(|e| e.to_string());
+                    metrics.reload(result.is_ok());
                     let _ = reply.send(result);
                 }
             }
