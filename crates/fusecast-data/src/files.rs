@@ -208,6 +208,29 @@ pub(crate) fn scan_parquet(path: &Path) -> Result<LazyFrame> {
     LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default()).map_err(polars_err(path))
 }
 
+/// Reads `columns` of a long table (parquet as typed, CSV as text: see [`read_csv_columns`]),
+/// for readers that check each value themselves.
+pub(crate) fn read_columns(file: &DataFile, columns: &[String]) -> Result<DataFrame> {
+    match file.format {
+        FileFormat::Parquet => scan_parquet(&file.path)?
+            .select(columns.iter().map(|n| col(n.as_str())).collect::<Vec<_>>())
+            .collect()
+            .map_err(polars_err(&file.path)),
+        _ => {
+            let mut unique = columns.to_vec();
+            unique.dedup();
+            read_csv_columns(file, &unique)
+        }
+    }
+}
+
+/// One column of a frame `read_columns` read.
+pub(crate) fn column_of(file: &DataFile, df: &DataFrame, name: &str) -> Result<Series> {
+    df.column(name)
+        .map(|c| c.as_materialized_series().clone())
+        .map_err(|e| DataError::read(&file.path, e))
+}
+
 /// Reads `columns` of a CSV (plain or zipped), every one as text, so that the caller parses each
 /// value itself and can name the row of a bad one.
 pub fn read_csv_columns(file: &DataFile, columns: &[String]) -> Result<DataFrame> {

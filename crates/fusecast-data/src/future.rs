@@ -7,11 +7,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use chrono_tz::Tz;
-use polars::prelude::*;
 
 use crate::calendar::{CalendarSpec, CALENDAR_COVARIATES};
 use crate::error::{DataError, Result};
-use crate::files::{self, DataFile, FileFormat};
+use crate::files::{self, DataFile};
 use crate::panel::{Covariate, CovariateValues, Panel, Role};
 use crate::time::{self, TimeGrid};
 
@@ -75,18 +74,8 @@ impl FutureInputs {
                 "a known input the model reads in the periods it forecasts",
             )?);
         }
-        let df = match file.format {
-            FileFormat::Parquet => files::scan_parquet(&file.path)?
-                .select(names.iter().map(|n| col(n.as_str())).collect::<Vec<_>>())
-                .collect()
-                .map_err(|e| DataError::read(&file.path, e))?,
-            _ => files::read_csv_columns(&file, &names)?,
-        };
-        let column = |name: &str| {
-            df.column(name)
-                .map(|c| c.as_materialized_series().clone())
-                .map_err(|e| DataError::read(&file.path, e))
-        };
+        let df = files::read_columns(&file, &names)?;
+        let column = |name: &str| files::column_of(&file, &df, name);
         let ids = crate::table::strings(&file, &column(&names[0])?)?;
         let times = crate::trips::timestamp_column(&file, &names[1], &column(&names[1])?, tz)?;
         let values: Vec<Vec<Option<f64>>> = names[2..]

@@ -9,7 +9,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DataError, Result};
-use crate::files::{self, DataFile, FileFormat};
+use crate::files::{self, DataFile};
 use crate::panel::{Covariate, CovariateKind, CovariateValues, Panel, Role, Span};
 use crate::time::{self, Frequency, TimeGrid};
 
@@ -150,26 +150,8 @@ fn read_file(opts: &TableOptions, fi: usize, file: &DataFile, rows: &mut Rows) -
         .iter()
         .map(|(c, why)| files::require_column(file, &schema, c, why))
         .collect::<Result<_>>()?;
-    let df = match file.format {
-        FileFormat::Parquet => {
-            let exprs: Vec<Expr> = names.iter().map(|n| col(n.as_str())).collect();
-            files::scan_parquet(&file.path)?
-                .select(exprs)
-                .collect()
-                .map_err(|e| DataError::read(&file.path, e))?
-        }
-        _ => {
-            let mut unique = names.clone();
-            unique.dedup();
-            files::read_csv_columns(file, &unique)?
-        }
-    };
-    let err = |e: PolarsError| DataError::read(&file.path, e);
-    let column = |name: &str| {
-        df.column(name)
-            .map(|c| c.as_materialized_series().clone())
-            .map_err(err)
-    };
+    let df = files::read_columns(file, &names)?;
+    let column = |name: &str| files::column_of(file, &df, name);
     let ts = column(&names[1])?;
     let times = crate::trips::timestamp_column(file, &names[1], &ts, opts.timezone)?;
     let ids = strings(file, &column(&names[0])?)?;

@@ -363,6 +363,34 @@ pub struct Batch {
 }
 
 impl Batch {
+    /// Windows `from..to` of this batch (the inverse of [`Batch::concat`]).
+    pub fn slice(&self, from: usize, to: usize) -> Batch {
+        if from == 0 && to == self.size {
+            return self.clone();
+        }
+        let per = |len: usize| len / self.size.max(1);
+        fn cut<T: Clone>(v: &[T], k: usize, from: usize, to: usize) -> Vec<T> {
+            v[from * k..to * k].to_vec()
+        }
+        let i = |v: &[i64]| cut(v, per(v.len()), from, to);
+        let f = |v: &[f32]| cut(v, per(v.len()), from, to);
+        Batch {
+            size: to - from,
+            encoder_length: self.encoder_length,
+            horizon: self.horizon,
+            windows: self.windows[from..to].to_vec(),
+            encoder_lengths: self.encoder_lengths[from..to].to_vec(),
+            static_categoricals: i(&self.static_categoricals),
+            static_reals: f(&self.static_reals),
+            encoder_categoricals: i(&self.encoder_categoricals),
+            decoder_categoricals: i(&self.decoder_categoricals),
+            encoder_reals: f(&self.encoder_reals),
+            decoder_reals: f(&self.decoder_reals),
+            target: f(&self.target),
+            target_scales: self.target_scales[from..to].to_vec(),
+        }
+    }
+
     /// Batches of one encoder length and horizon as one batch, in order (a service packs
     /// concurrent requests into one forward pass). `None` when their shapes differ.
     pub fn concat(batches: &[Batch]) -> Option<Batch> {

@@ -167,6 +167,22 @@ fn forecasting_datasets_keep_each_series_scale_whatever_the_order_and_start() {
         assert_eq!(ours.decoder_categoricals, theirs.decoder_categoricals);
         assert_eq!(ours.target, theirs.target);
     }
+    // A batch cut into windows and put back together is the same batch.
+    let both = f.batch(&[
+        Window {
+            series: 0,
+            decoder_start: e,
+            encoder_length: e,
+        },
+        Window {
+            series: 1,
+            decoder_start: e + 3,
+            encoder_length: e - 2,
+        },
+    ]);
+    let parts = [both.slice(0, 1), both.slice(1, 2)];
+    assert_eq!(parts[1].encoder_lengths, vec![e - 2]);
+    assert_eq!(fusecast_data::window::Batch::concat(&parts).unwrap(), both);
     // A series the model never saw is named; a grid off the model's is refused.
     let mut stranger = late.clone();
     stranger.series[1] = "Atlantis".into();

@@ -296,35 +296,65 @@ pub struct PredictJob {
 /// `fusecast predict`: forecasts past the data from a run's best model, written to `job.out`
 /// (with `interpret`, the importances and attention per series beside it).
 pub fn predict(job: &PredictJob, sink: &dyn Sink) -> Result<FutureForecast> {
-    let result = match experiment_models(&job.run_dir)? {
-        None => predict_part(job, &job.run_dir, None, sink)?,
-        Some(dirs) => {
-            // The winning assignment's models, one per cluster: each forecasts its own series.
-            let mut parts = Vec::with_capacity(dirs.len());
-            let mut claimed: Vec<String> = Vec::new();
-            let mut known: Vec<String> = Vec::new();
-            for dir in &dirs {
-                known.extend(
-                    ModelArtifact::load(&RunDir::new(dir).best())?
-                        .0
-                        .features
-                        .series,
-                );
-            }
-            for (k, dir) in dirs.iter().enumerate() {
-                let part = predict_part(job, dir, Some((k, &known, &mut claimed)), sink)?;
-                parts.push(part);
-            }
-            if let Some(ids) = &job.options.series {
-                if let Some(id) = ids.iter().find(|id| !claimed.contains(id)) {
-                    return Err(Error::Invalid(format!(
-                        "--series: {id:?} is in none of the experiment's models ({})",
-                        job.run_dir.display()
-                    )));
-                }
-            }
-            FutureForecast::merge(parts)?
+    let experiment = experiment_models(&job.run_dir)?;
+    let dirs = experiment
+        .clone()
+        .unwrap_or_else(|| vec![job.run_dir.clone()]);
+    let mut forecasters = dirs
+        .iter()
+        .map(|d| Forecaster::load(d))
+        .collect::<Result<Vec<_>>>()?;
+    // Newer data and future inputs are read once, whatever the number of models.
+    if let Some(data) = &job.data {
+        let panel = stage(sink, Stage::Prepare, || {
+            new_data(&dirs[0], job.config.as_deref(), data)
+        })?;
+        sink.emit(Event::DataReady {
+            summary: panel.summary(),
+            series: panel.n_series(),
+            periods: panel.len(),
+        });
+        forecasters = forecasters
+            .into_iter()
+            .map(|f| f.with_history(panel.clone()))
+            .collect::<Result<_>>()?;
+    }
+    let future = match &job.future {
+        Some(path) => Some(read_future(&forecasters[0], &dirs[0], path)?),
+        None => None,
+    };
+    let result = if experiment.is_none() {
+        let f = &forecasters[0];
+        stage(sink, Stage::Predict, || {
+            f.predict(future.as_ref(), &job.options)
+        })?
+    } else {
+        // The winning assignment's models, one per cluster: each forecasts its own series.
+        let known: Vec<String> = forecasters
+            .iter()
+            .flat_map(|f| f.artifact.features.series.iter().cloned())
+            .collect();
+        let mut claimed: Vec<String> = Vec::new();
+        let mut parts = Vec::with_capacity(forecasters.len());
+        for (k, f) in forecasters.iter().enumerate() {
+            let options = PredictOptions {
+                series: Some(own_series(job, f, k == 0, &known)),
+                ..job.options.clone()
+            };
+            claimed.extend(options.series.iter().flatten().cloned());
+            parts.push(stage(sink, Stage::Predict, || {
+                f.predict(future.as_ref(), &options)
+            })?);
         }
+        if let Some(ids) = &job.options.series {
+            if let Some(id) = ids.iter().find(|id| !claimed.contains(id)) {
+                return Err(Error::Invalid(format!(
+                    "--series: {id:?} is in none of the experiment's models ({})",
+                    job.run_dir.display()
+                )));
+            }
+        }
+        FutureForecast::merge(parts)?
     };
     write_forecast(&result, &job.out)?;
     if job.options.interpret {
@@ -359,61 +389,22 @@ pub fn predict(job: &PredictJob, sink: &dyn Sink) -> Result<FutureForecast> {
     Ok(result)
 }
 
-/// An experiment's model `k` among all, with the series every model knows and those claimed.
-type Part<'a> = (usize, &'a [String], &'a mut Vec<String>);
-
-/// The forecasts of one model folder. In an experiment (`part`) the model forecasts only the
-/// series it was trained on, and claims them; series no model knows go to the first model, for
-/// its fallback.
-fn predict_part(
-    job: &PredictJob,
-    run_dir: &Path,
-    part: Option<Part>,
-    sink: &dyn Sink,
-) -> Result<FutureForecast> {
-    let forecaster = Forecaster::load(run_dir)?;
-    let forecaster = match &job.data {
-        Some(data) => {
-            let panel = stage(sink, Stage::Prepare, || {
-                new_data(run_dir, job.config.as_deref(), data)
-            })?;
-            sink.emit(Event::DataReady {
-                summary: panel.summary(),
-                series: panel.n_series(),
-                periods: panel.len(),
-            });
-            forecaster.with_history(panel)?
-        }
-        None => forecaster,
-    };
-    let future = match &job.future {
-        Some(path) => Some(read_future(&forecaster, run_dir, path)?),
-        None => None,
-    };
-    let mut options = job.options.clone();
-    if let Some((k, known, claimed)) = part {
-        let own = &forecaster.artifact.features.series;
-        let wanted: Vec<String> = forecaster
-            .history
-            .series
-            .iter()
-            .filter(|id| {
-                job.options
-                    .series
-                    .as_ref()
-                    .is_none_or(|ids| ids.contains(id))
-            })
-            .filter(|id| {
-                own.contains(id) || (k == 0 && job.options.fallback && !known.contains(id))
-            })
-            .cloned()
-            .collect();
-        claimed.extend(wanted.iter().cloned());
-        options.series = Some(wanted);
-    }
-    stage(sink, Stage::Predict, || {
-        forecaster.predict(future.as_ref(), &options)
-    })
+/// The series of the history one model of an experiment forecasts: those it was trained on
+/// (and were asked for); series no model knows go to the first model, for its fallback.
+fn own_series(job: &PredictJob, f: &Forecaster, first: bool, known: &[String]) -> Vec<String> {
+    let own = &f.artifact.features.series;
+    f.history
+        .series
+        .iter()
+        .filter(|id| {
+            job.options
+                .series
+                .as_ref()
+                .is_none_or(|ids| ids.contains(id))
+        })
+        .filter(|id| own.contains(id) || (first && job.options.fallback && !known.contains(id)))
+        .cloned()
+        .collect()
 }
 
 /// The model folders of a tuning experiment's winning assignment (its `best.toml`), or `None`
@@ -500,17 +491,7 @@ fn new_data(run_dir: &Path, config: Option<&Path>, data: &Path) -> Result<fuseca
 
 fn read_future(f: &Forecaster, run_dir: &Path, path: &Path) -> Result<FutureInputs> {
     let c = Config::load(&RunDir::new(run_dir).config_toml())?.config;
-    let calendar = fusecast_data::calendar::CALENDAR_COVARIATES;
-    let columns: Vec<String> = f
-        .history
-        .covariates
-        .iter()
-        .filter(|cv| {
-            cv.role == fusecast_data::panel::Role::Known
-                && !(f.artifact.calendar.is_some() && calendar.contains(&cv.name.as_str()))
-        })
-        .map(|cv| cv.name.clone())
-        .collect();
+    let columns = f.future_inputs();
     let timestamp = c.data.timestamp_column.as_deref().unwrap_or("timestamp");
     Ok(FutureInputs::read(
         path,

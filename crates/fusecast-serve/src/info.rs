@@ -95,6 +95,7 @@ impl ModelInfo {
                 levels: f.levels().to_vec(),
                 frequency: h.grid.frequency,
                 max_inputs: 10_000,
+                future_inputs: f.future_inputs(),
             },
         }
     }

@@ -13,6 +13,8 @@ pub struct ModelFacts {
     pub frequency: Frequency,
     /// The most inputs one request may hold.
     pub max_inputs: usize,
+    /// The known inputs a request may give over the horizon (`inputs[i].future`).
+    pub future_inputs: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -223,6 +225,16 @@ fn parse_input(
     let mut future = Vec::new();
     for (name, v) in input.future.iter().flatten() {
         let f = field(&format!("future.{name}"));
+        if !facts.future_inputs.contains(name) {
+            return Err(bad_request(
+                format!(
+                    "{f}: the model reads no known input `{name}` (it takes {:?})",
+                    facts.future_inputs
+                ),
+                Some(f),
+                "BadRequestError",
+            ));
+        }
         let values = numbers(v, &f)?;
         if values.len() != horizon {
             return Err(bad_request(
@@ -283,6 +295,7 @@ mod tests {
             levels: vec![0.1, 0.5, 0.9],
             frequency: Frequency::Daily,
             max_inputs: 1000,
+            future_inputs: vec!["price".into()],
         }
     }
 
@@ -324,7 +337,8 @@ mod tests {
                     {"name":"d","series":[1,2,3],"frequency":"H","start_timestamp":"2024-01-01"},
                     {"name":"e","series":[1,2,3],"start_timestamp":"2024-01-01T05:00:00"},
                     {"name":"f","type":"multivariate_time_series","series":[[1,2]]},
-                    {"name":"g","series":[1.5,2,3],"frequency":"D","start_timestamp":"2024-01-01","future":{"price":[1,2,3]}}
+                    {"name":"g","series":[1.5,2,3],"frequency":"D","start_timestamp":"2024-01-01","future":{"price":[1,2,3]}},
+                    {"name":"h","future":{"promo":[1,2,3]}}
                 ],"options":{"horizon":3}}"#,
             ),
             &facts(),
@@ -346,5 +360,6 @@ mod tests {
             }
         );
         assert_eq!(g.future, vec![("price".to_string(), vec![1.0, 2.0, 3.0])]);
+        assert_eq!(param(7), "inputs[7].future.promo");
     }
 }

@@ -175,7 +175,7 @@ fn forecast_all(
                 Err(e) => Err(e.message.clone()),
                 Ok(spec) => match &spec.history {
                     History::Saved => match f.history.series_index(&spec.name) {
-                        Some(s) if spec.future.is_empty() || !needs_future(f) => {
+                        Some(s) if spec.future.is_empty() => {
                             saved.push((r, i, s));
                             Ok(None)
                         }
@@ -267,15 +267,6 @@ fn push(jobs: &mut Vec<Job>, job: Job) -> Slot {
         job: jobs.len() - 1,
         window: 0,
     }
-}
-
-/// Whether the model reads known inputs the calendar does not make.
-fn needs_future(f: &Forecaster) -> bool {
-    let calendar = fusecast_data::calendar::CALENDAR_COVARIATES;
-    f.history.covariates.iter().any(|c| {
-        c.role == fusecast_data::panel::Role::Known
-            && !(f.artifact.calendar.is_some() && calendar.contains(&c.name.as_str()))
-    })
 }
 
 /// The last encoder periods of the saved series `ids`, as one job.

@@ -124,10 +124,7 @@ pub struct Job {
 impl Job {
     /// The windows `picked` of this job (indices into its batch), as a job of their own.
     pub fn pick(&self, picked: &[usize]) -> Job {
-        let parts: Vec<Batch> = picked
-            .iter()
-            .map(|&w| slice_batch(&self.batch, w, w + 1))
-            .collect();
+        let parts: Vec<Batch> = picked.iter().map(|&w| self.batch.slice(w, w + 1)).collect();
         Job {
             panel: self.panel.clone(),
             batch: Batch::concat(&parts).unwrap_or_else(|| Batch {
@@ -164,6 +161,21 @@ impl Forecaster {
 
     pub fn horizon(&self) -> usize {
         self.artifact.features.spec.horizon
+    }
+
+    /// The known inputs whose future values the user gives: every known covariate but the
+    /// calendar the model makes itself.
+    pub fn future_inputs(&self) -> Vec<String> {
+        let calendar = fusecast_data::calendar::CALENDAR_COVARIATES;
+        self.history
+            .covariates
+            .iter()
+            .filter(|c| {
+                c.role == Role::Known
+                    && !(self.artifact.calendar.is_some() && calendar.contains(&c.name.as_str()))
+            })
+            .map(|c| c.name.clone())
+            .collect()
     }
 
     pub fn levels(&self) -> &[f64] {
@@ -288,7 +300,7 @@ impl Forecaster {
         for chunk in all.chunks(pass) {
             let parts: Vec<Batch> = split_runs(chunk)
                 .into_iter()
-                .map(|(j, from, to)| slice_batch(&jobs[j].batch, from, to))
+                .map(|(j, from, to)| jobs[j].batch.slice(from, to))
                 .collect();
             let batch = Batch::concat(&parts).expect("one model's windows share their shapes");
             let (pred, interpretations) = self.forward_parallel(&batch, &device, interpret)?;
@@ -331,7 +343,7 @@ impl Forecaster {
         let per = batch.size.div_ceil(threads);
         let shards: Vec<Batch> = (0..batch.size)
             .step_by(per)
-            .map(|from| slice_batch(batch, from, (from + per).min(batch.size)))
+            .map(|from| batch.slice(from, (from + per).min(batch.size)))
             .collect();
         let results = std::thread::scope(|scope| {
             let handles: Vec<_> = shards
@@ -510,37 +522,6 @@ fn split_runs(chunk: &[(usize, usize)]) -> Vec<(usize, usize, usize)> {
         }
     }
     runs
-}
-
-/// Windows `from..to` of a batch.
-fn slice_batch(b: &Batch, from: usize, to: usize) -> Batch {
-    if from == 0 && to == b.size {
-        return b.clone();
-    }
-    let per = |v: usize| v / b.size.max(1);
-    let cut_i = |v: &[i64]| {
-        let k = per(v.len());
-        v[from * k..to * k].to_vec()
-    };
-    let cut_f = |v: &[f32]| {
-        let k = per(v.len());
-        v[from * k..to * k].to_vec()
-    };
-    Batch {
-        size: to - from,
-        encoder_length: b.encoder_length,
-        horizon: b.horizon,
-        windows: b.windows[from..to].to_vec(),
-        encoder_lengths: b.encoder_lengths[from..to].to_vec(),
-        static_categoricals: cut_i(&b.static_categoricals),
-        static_reals: cut_f(&b.static_reals),
-        encoder_categoricals: cut_i(&b.encoder_categoricals),
-        decoder_categoricals: cut_i(&b.decoder_categoricals),
-        encoder_reals: cut_f(&b.encoder_reals),
-        decoder_reals: cut_f(&b.decoder_reals),
-        target: cut_f(&b.target),
-        target_scales: b.target_scales[from..to].to_vec(),
-    }
 }
 
 /// Reads a run's `panel.parquet` back as the panel the model was fitted on: columns, roles and
