@@ -1,6 +1,7 @@
 //! `fusecast`: global deep-learning forecasting from one TOML config.
 
 mod commands;
+mod signals;
 mod terminal;
 
 use std::path::PathBuf;
@@ -50,6 +51,11 @@ struct Cli {
     /// and nothing else there.
     #[arg(long, global = true)]
     json: bool,
+    /// Overrides a key of the config, as if the file said so (repeatable):
+    /// `--set train.learning_rate=3e-3 --set clusters.k=2`. The value is TOML; a bare word is a
+    /// string.
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    set: Vec<fusecast_pipeline::config::Override>,
     #[command(subcommand)]
     command: Command,
 }
@@ -67,6 +73,9 @@ enum Command {
         #[arg(long)]
         resume: bool,
     },
+    /// Train the config's TFT (data stage and training only, into its run directory): what a
+    /// tuning engine such as Ray Tune runs per trial, epoch by epoch with --pause-after-epoch.
+    Train(commands::train::Args),
     /// Fit the per-series baselines of a config on its backtest windows, select a model per
     /// series, and write forecasts, fitted parameters and the evaluation report.
     Baselines {
@@ -74,6 +83,14 @@ enum Command {
         /// Overrides run.name.
         #[arg(long)]
         name: Option<String>,
+        /// Fit only shard I of N (0-based: the series s with s % N == I), at the whole run's
+        /// cutoffs, into baselines/shards/I-of-N/; no selection, scores or report.
+        #[arg(long, value_name = "I/N", conflicts_with = "merge")]
+        shard: Option<fusecast_pipeline::Shard>,
+        /// Join the shards of baselines/shards/ (all of them complete, fitted for this config)
+        /// and write what an unsharded run writes: forecasts, fits, selection, scores, report.
+        #[arg(long)]
+        merge: bool,
     },
     /// Score everything the run directory holds (baselines, the best TFT, eval.extra_forecasts)
     /// on the config's backtest and write the report.
@@ -101,6 +118,15 @@ enum Command {
         /// Print the trial table of a running or finished experiment folder.
         #[arg(long, value_name = "EXPERIMENT_DIR", conflicts_with_all = ["config", "resume"])]
         status: Option<PathBuf>,
+        /// Print the experiment's plan as JSON (settings, dimensions, the clusters of each
+        /// assignment, the trials), every trial checked; run nothing. For another engine (Ray).
+        #[arg(long, conflicts_with_all = ["resume", "collect"])]
+        plan: bool,
+        /// Write the experiment's results (trials.csv, best.toml, the backtest of the best
+        /// models, the report) from trials another engine ran with `fusecast train`, given
+        /// their outcomes as a JSON list of {id, params, cluster, status, message}.
+        #[arg(long, value_name = "OUTCOMES_JSON", conflicts_with = "resume")]
+        collect: Option<PathBuf>,
     },
     /// Prepare the panel a config describes and write it as a long table (parquet or CSV).
     Prepare {
@@ -137,31 +163,58 @@ fn main() -> ExitCode {
     keep_freed_pages();
     default_device_cpu();
     let cli = Cli::parse();
-    let out = terminal::Output::new(cli.quiet, cli.json);
+    let out: &'static terminal::Output =
+        Box::leak(Box::new(terminal::Output::new(cli.quiet, cli.json)));
+    if matches!(
+        cli.command,
+        Command::Run { .. } | Command::Train(_) | Command::Tune { .. }
+    ) {
+        signals::exit_on_sigterm(out);
+    }
+    let set = &cli.set;
     let result = match cli.command {
         Command::Run {
             config,
             name,
             resume,
-        } => commands::jobs::run(&config, name, resume, &out),
-        Command::Baselines { config, name } => commands::jobs::baselines(&config, name, &out),
+        } => commands::jobs::run(&config, name, resume, out),
+        Command::Baselines {
+            config,
+            name,
+            shard,
+            merge,
+        } => commands::jobs::baselines(&config, name, shard, merge, out),
         Command::Evaluate {
             config,
             name,
             refit,
-        } => commands::jobs::evaluate(&config, name, refit, &out),
+        } => commands::jobs::evaluate(&config, name, refit, out),
+        Command::Train(args) => commands::train::run(args, set, out),
         Command::Tune {
             config,
             name,
             resume,
             status,
-        } => commands::tune::run(config, name, resume, status, &out),
-        Command::Prepare { config, out: path } => commands::jobs::prepare(&config, &path, &out),
-        Command::Predict(args) => commands::predict::run(args, &out),
-        Command::Report { dir } => commands::report::run(&dir, &out),
-        Command::Serve(args) => commands::serve::run(args, &out),
-        Command::Aggregate(args) => commands::aggregate::run(args, &out),
-        Command::SynthTrips(args) => commands::synth_trips::run(args, &out),
+            plan,
+            collect,
+        } => commands::tune::run(
+            commands::tune::Args {
+                config,
+                name,
+                resume,
+                status,
+                plan,
+                collect,
+            },
+            set,
+            out,
+        ),
+        Command::Prepare { config, out: path } => commands::jobs::prepare(&config, &path, out),
+        Command::Predict(args) => commands::predict::run(args, out),
+        Command::Report { dir } => commands::report::run(&dir, out),
+        Command::Serve(args) => commands::serve::run(args, out),
+        Command::Aggregate(args) => commands::aggregate::run(args, out),
+        Command::SynthTrips(args) => commands::synth_trips::run(args, out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -195,6 +195,13 @@ impl Terminal {
             Event::BaselineDone { model, series, cutoffs, seconds, fallbacks } => self.note(&format!(
                 "{model}: {series} series x {cutoffs} cutoffs in {seconds:.1}s ({fallbacks} fallbacks)"
             )),
+            Event::ShardWritten { path, index, count, series, models } => println!(
+                "shard {index}/{count}: {models} models on {series} series in {}",
+                path.display()
+            ),
+            Event::ShardsMerged { path, count, series } => {
+                println!("merged {count} shards ({series} series) from {}", path.display())
+            }
             Event::Scores { series, models } => {
                 self.end_bar();
                 println!("{}", headline(&models, series));
@@ -213,6 +220,13 @@ impl Terminal {
                     "forecast: {series} series x {horizon} steps ({first} to {last}){fell}: {}",
                     path.display()
                 )
+            }
+            Event::Paused { epoch, checkpoint, .. } => self.note(&format!(
+                "epoch {epoch}: checkpoint exported to {}; waiting for `continue` or `stop` on stdin",
+                checkpoint.display()
+            )),
+            Event::Interrupted { signal } => {
+                eprintln!("interrupted by {signal}: the last checkpoint is intact")
             }
             Event::Trials { metric, rows } => self.trial_table(&metric, &rows),
             Event::TrialEnded { trial, status, message } => match message {

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use fusecast_pipeline::{ops, Config};
+use fusecast_pipeline::{ops, Config, Shard};
 
 use crate::terminal::Output;
 
@@ -14,8 +14,22 @@ pub fn run(config: &Path, name: Option<String>, resume: bool, out: &Output) -> R
     Ok(())
 }
 
-pub fn baselines(config: &Path, name: Option<String>, out: &Output) -> Result<()> {
-    ops::baselines(&Config::load_named(config, name)?, out.sink())?;
+/// `fusecast baselines`: the whole run, one shard of it (`--shard I/N`) or the merge of the
+/// shards (`--merge`).
+pub fn baselines(
+    config: &Path,
+    name: Option<String>,
+    shard: Option<Shard>,
+    merge: bool,
+    out: &Output,
+) -> Result<()> {
+    let loaded = Config::load_named(config, name)?;
+    let sink = out.sink();
+    match (shard, merge) {
+        (Some(shard), _) => ops::baselines_shard(&loaded, shard, sink).map(|_| ()),
+        (None, true) => ops::baselines_merge(&loaded, sink).map(|_| ()),
+        (None, false) => ops::baselines(&loaded, sink).map(|_| ()),
+    }?;
     Ok(())
 }
 

@@ -4,4 +4,5 @@ pub mod predict;
 pub mod report;
 pub mod serve;
 pub mod synth_trips;
+pub mod train;
 pub mod tune;

@@ -1,29 +1,44 @@
-//! `fusecast tune`: an experiment over the config's search space, or the table of one.
+//! `fusecast tune`: an experiment over the config's search space, or the table of one; for
+//! another engine (Ray), the experiment's plan and the results of the trials it ran.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
+use fusecast_pipeline::config::Override;
 use fusecast_pipeline::Config;
 
 use crate::terminal::Output;
 
-pub fn run(
-    config: Option<PathBuf>,
-    name: Option<String>,
-    resume: bool,
-    status: Option<PathBuf>,
-    out: &Output,
-) -> Result<()> {
-    if let Some(dir) = status {
+pub struct Args {
+    pub config: Option<PathBuf>,
+    pub name: Option<String>,
+    pub resume: bool,
+    pub status: Option<PathBuf>,
+    pub plan: bool,
+    pub collect: Option<PathBuf>,
+}
+
+pub fn run(args: Args, overrides: &[Override], out: &Output) -> Result<()> {
+    if let Some(dir) = args.status {
         print!(
             "{}",
             crate::terminal::csv_table(&fusecast_tune::status(&dir)?)
         );
         return Ok(());
     }
-    let config = config.expect("clap requires a config without --status");
-    let loaded = Config::load_named(&config, name)?;
-    let tuned = fusecast_tune::tune(&loaded, resume, out.sink())?;
+    let config = args
+        .config
+        .expect("clap requires a config without --status");
+    let loaded = Config::load_for(&config, args.name, overrides)?;
+    if args.plan {
+        let plan = fusecast_tune::external::plan(&loaded)?;
+        println!("{}", serde_json::to_string_pretty(&plan)?);
+        return Ok(());
+    }
+    let tuned = match &args.collect {
+        Some(outcomes) => fusecast_tune::external::collect(&loaded, outcomes, out.sink())?,
+        None => fusecast_tune::tune(&loaded, args.resume, out.sink())?,
+    };
     if let Some(best) = &tuned.best {
         let ids: Vec<&str> = best
             .trials

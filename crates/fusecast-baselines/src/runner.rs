@@ -80,8 +80,25 @@ pub fn run_model(
     opts: &RunOptions,
     tick: &(dyn Fn() + Sync),
 ) -> ModelRun {
+    run_pairs(
+        panel,
+        spec,
+        &backtest_pairs(panel, cutoffs, opts.horizon),
+        opts,
+        tick,
+    )
+}
+
+/// [`run_model`] at the given (series, cutoff) pairs only (a share of the series, say), in
+/// their order: the rows and fits of each pair are those `run_model` makes for it.
+pub fn run_pairs(
+    panel: &Panel,
+    spec: &ModelSpec,
+    jobs: &[(usize, usize)],
+    opts: &RunOptions,
+    tick: &(dyn Fn() + Sync),
+) -> ModelRun {
     let started = Instant::now();
-    let jobs = backtest_pairs(panel, cutoffs, opts.horizon);
     let fallbacks = AtomicUsize::new(0);
     let results: Vec<(ForecastRow, FitRecord)> = jobs
         .par_iter()
@@ -317,6 +334,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_share_of_the_pairs_fits_as_the_whole_run_does() {
+        let y = |k: usize| -> Vec<f64> { (0..40).map(|t| ((t * (k + 3)) % 11) as f64).collect() };
+        let p = panel(vec![y(0), y(1), y(2)]);
+        let spec = ModelSpec::from_name("ets").unwrap();
+        let whole = run_model(&p, &spec, &[30, 33], &opts(), &|| {});
+        let odd: Vec<(usize, usize)> = backtest_pairs(&p, &[30, 33], 3)
+            .into_iter()
+            .filter(|&(s, _)| s % 2 == 1)
+            .collect();
+        let share = run_pairs(&p, &spec, &odd, &opts(), &|| {});
+        let kept: Vec<&ForecastRow> = whole.forecast.rows.iter().filter(|r| r.series == 1).collect();
+        assert_eq!(share.forecast.rows.iter().collect::<Vec<_>>(), kept);
+        assert_eq!(share.fits.len(), 2);
+        assert_eq!((share.fits[0].cutoff, share.fits[1].cutoff), (30, 33));
     }
 
     #[test]

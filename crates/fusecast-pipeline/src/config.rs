@@ -61,10 +61,89 @@ pub struct LoadedConfig {
     pub base: PathBuf,
 }
 
+/// One `--set KEY=VALUE` of the command line: a dotted key (`train.learning_rate`) and a TOML
+/// value (`3e-3`, `[1, 2]`, `"a.csv"`; a bare word that is not TOML is taken as a string).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Override {
+    pub key: String,
+    pub value: toml::Value,
+}
+
+impl std::str::FromStr for Override {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let (key, value) = s
+            .split_once('=')
+            .ok_or_else(|| format!("{s:?} is not KEY=VALUE (e.g. train.learning_rate=3e-3)"))?;
+        let key = key.trim();
+        if key.is_empty() || key.split('.').any(|part| part.trim().is_empty()) {
+            return Err(format!(
+                "{s:?}: the key must be section.key (e.g. train.learning_rate)"
+            ));
+        }
+        let raw = value.trim();
+        let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+            Ok(mut t) => t.remove("v").expect("parsed one key"),
+            Err(_) => toml::Value::String(raw.to_string()),
+        };
+        Ok(Override {
+            key: key.to_string(),
+            value,
+        })
+    }
+}
+
+/// Sets the dotted `key` of a TOML table to `value`, making the tables on the way.
+pub fn set_key(table: &mut toml::Table, key: &str, value: toml::Value) -> std::result::Result<(), String> {
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let last = parts.pop().expect("split gives one part");
+    let mut at = table;
+    for (i, part) in parts.iter().enumerate() {
+        let entry = at
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        at = match entry {
+            toml::Value::Table(t) => t,
+            _ => {
+                return Err(format!(
+                    "{key}: {} is a value, not a section",
+                    parts[..=i].join(".")
+                ))
+            }
+        };
+    }
+    at.insert(last.to_string(), value);
+    Ok(())
+}
+
 impl Config {
     pub fn load(path: &Path) -> Result<LoadedConfig> {
+        Self::load_with(path, &[])
+    }
+
+    /// [`Config::load`] with `--set` overrides applied to the file's table before it is read,
+    /// so an override is checked exactly as the same key in the file would be.
+    pub fn load_with(path: &Path, overrides: &[Override]) -> Result<LoadedConfig> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let config = Self::parse(&text).map_err(|e| Error::config(path, e))?;
+        let config = match overrides {
+            [] => Self::parse(&text).map_err(|e| Error::config(path, e))?,
+            _ => {
+                let mut table: toml::Table =
+                    toml::from_str(&text).map_err(|e| Error::config(path, e))?;
+                for o in overrides {
+                    set_key(&mut table, &o.key, o.value.clone())
+                        .map_err(|e| Error::config(path, format!("--set {e}")))?;
+                }
+                let keys: Vec<&str> = overrides.iter().map(|o| o.key.as_str()).collect();
+                table.try_into().map_err(|e: toml::de::Error| {
+                    Error::config(
+                        path,
+                        format!("with --set {}: {}", keys.join(", --set "), e.message()),
+                    )
+                })?
+            }
+        };
         config.validate().map_err(|e| Error::config(path, e))?;
         let base = path
             .parent()
@@ -92,7 +171,16 @@ impl Config {
 
     /// [`Config::load`] with `run.name` overridden when `name` is given (`--name`).
     pub fn load_named(path: &Path, name: Option<String>) -> Result<LoadedConfig> {
-        let mut loaded = Self::load(path)?;
+        Self::load_for(path, name, &[])
+    }
+
+    /// What a command line asks for: the config with its `--set` overrides and `--name`.
+    pub fn load_for(
+        path: &Path,
+        name: Option<String>,
+        overrides: &[Override],
+    ) -> Result<LoadedConfig> {
+        let mut loaded = Self::load_with(path, overrides)?;
         if let Some(n) = name {
             loaded.config.run.name = n;
         }

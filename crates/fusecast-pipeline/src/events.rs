@@ -161,6 +161,18 @@ pub enum Event {
         mae: f64,
         artifact: PathBuf,
     },
+    /// `fusecast train --pause-after-epoch`: the epoch's checkpoint exported, the run waiting
+    /// on stdin for `continue` or `stop`.
+    Paused {
+        epoch: usize,
+        checkpoint: PathBuf,
+        /// The run is done after this epoch (its budget or early stopping): `continue` ends it.
+        last: bool,
+    },
+    /// A signal ended the command; the last checkpoint is intact.
+    Interrupted {
+        signal: String,
+    },
     UnknownCategories {
         categories: Vec<UnknownCategory>,
     },
@@ -177,6 +189,21 @@ pub enum Event {
         cutoffs: usize,
         seconds: f64,
         fallbacks: usize,
+    },
+    /// `baselines --shard I/N`: shard `index` of `count` written to `path`, its folder (every
+    /// model fitted on its `series` series).
+    ShardWritten {
+        path: PathBuf,
+        index: usize,
+        count: usize,
+        series: usize,
+        models: usize,
+    },
+    /// `baselines --merge`: the `count` shards in `path` joined (`series` series in all).
+    ShardsMerged {
+        path: PathBuf,
+        count: usize,
+        series: usize,
     },
     Scores {
         series: usize,

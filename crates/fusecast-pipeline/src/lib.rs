@@ -19,3 +19,4 @@ pub use config::{Config, LoadedConfig};
 pub use error::{Error, Result};
 pub use events::{Event, Sink};
 pub use run_dir::RunDir;
+pub use stages::shards::Shard;

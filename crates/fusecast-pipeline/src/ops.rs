@@ -1,5 +1,6 @@
 //! The jobs a user asks for, each a function over a loaded config that returns what it made:
-//! `run` (data, training, backtest, evaluation), `baselines`, `evaluate`, `prepare_to`,
+//! `run` (data, training, backtest, evaluation), `baselines` (or sharded: `baselines_shard`
+//! on each share of the series, then `baselines_merge`), `evaluate`, `prepare_to`,
 //! `predict` (past the data, from a saved model). The
 //! CLI, the tuner and the service call these; none of them re-implements a stage.
 
@@ -16,8 +17,9 @@ use crate::artifact::ModelArtifact;
 use crate::config::{Config, LoadedConfig};
 use crate::error::{Error, Result};
 use crate::events::{stage, Event, Sink, Stage};
-use crate::run_dir::RunDir;
+use crate::run_dir::{RunDir, ShardDir};
 use crate::stages::backtest;
+use crate::stages::shards::{self, Shard};
 use crate::stages::evaluate::evaluate as score;
 use crate::stages::future::{Forecaster, FutureForecast, PredictOptions};
 use crate::stages::interpret::save_interpretation;
@@ -77,31 +79,7 @@ fn train_and_backtest(
             Some(cutoffs)
         }
     };
-    let counts = window_counts(&dataset)?;
-    if let Some(warning) = crate::stages::train::left_out_warning(&dataset) {
-        sink.emit(warning);
-    }
-    sink.emit(Event::Windows {
-        train: counts[0],
-        validation: counts[1],
-        test: counts[2],
-        encoder_length: dataset.spec.encoder_length,
-        horizon: dataset.spec.horizon,
-        stride: dataset.spec.stride,
-    });
-    sink.emit(describe_model(&model_config, &dataset)?);
-    if resume && !dir.checkpoints().exists() {
-        return Err(Error::Invalid(format!(
-            "--resume: {} has no checkpoints to resume from",
-            dir.root().display()
-        )));
-    }
-    stage(sink, Stage::WriteRunDirectory, || {
-        write_run_dir(dir, c, prepared, &dataset, counts)
-    })?;
-    sink.emit(Event::RunDirectory {
-        path: dir.root().to_path_buf(),
-    });
+    ready_to_train(c, prepared, dir, &dataset, &model_config, resume, sink)?;
     if c.train.max_epochs == 0 {
         sink.emit(Event::Skipped {
             reason: "train.max_epochs = 0: stopping after data preparation and the model check."
@@ -109,7 +87,7 @@ fn train_and_backtest(
         });
         return Ok((None, Vec::new(), None));
     }
-    let trained = train(Some(dir), c, &dataset, resume, sink, &mut |_| {
+    let trained = train(Some(dir), c, &dataset, resume, sink, &mut |_, _| {
         Control::Continue
     })?;
     let Some(cutoffs) = cutoffs else {
@@ -138,6 +116,81 @@ fn train_and_backtest(
     Ok((Some(trained), forecasts, Some(comparison)))
 }
 
+/// Announces the windows and the model, and writes the run directory (checking first that a
+/// resume has checkpoints to resume from).
+fn ready_to_train(
+    c: &Config,
+    prepared: &Prepared,
+    dir: &RunDir,
+    dataset: &WindowDataset,
+    model_config: &fusecast_model::TftConfig,
+    resume: bool,
+    sink: &dyn Sink,
+) -> Result<()> {
+    let counts = window_counts(dataset)?;
+    if let Some(warning) = crate::stages::train::left_out_warning(dataset) {
+        sink.emit(warning);
+    }
+    sink.emit(Event::Windows {
+        train: counts[0],
+        validation: counts[1],
+        test: counts[2],
+        encoder_length: dataset.spec.encoder_length,
+        horizon: dataset.spec.horizon,
+        stride: dataset.spec.stride,
+    });
+    sink.emit(describe_model(model_config, dataset)?);
+    if resume && !dir.checkpoints().exists() {
+        return Err(Error::Invalid(format!(
+            "--resume: {} has no checkpoints to resume from",
+            dir.root().display()
+        )));
+    }
+    stage(sink, Stage::WriteRunDirectory, || {
+        write_run_dir(dir, c, prepared, dataset, counts)
+    })?;
+    sink.emit(Event::RunDirectory {
+        path: dir.root().to_path_buf(),
+    });
+    Ok(())
+}
+
+/// Where a training run starts from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Start {
+    /// A new run (the run directory's old checkpoints are cleared).
+    Fresh,
+    /// The run directory's last checkpoint.
+    Resume,
+    /// A checkpoint exported by [`crate::stages::train::export_checkpoint`] (one that an engine
+    /// such as Ray Tune kept), copied into the run directory first.
+    From(std::path::PathBuf),
+}
+
+/// The data stage and the TFT trained, nothing more: no baselines, no backtest (what a tuning
+/// engine runs per trial). `control` sees every epoch (and whether it is the run's last) and may
+/// stop the run after it.
+pub fn train_only(
+    loaded: &LoadedConfig,
+    start: &Start,
+    sink: &dyn Sink,
+    control: &mut dyn FnMut(&RunDir, &fusecast_train::metrics::EpochMetrics, bool) -> Control,
+) -> Result<(RunDir, Trained)> {
+    let c = &loaded.config;
+    let prepared = prepare(loaded, sink)?;
+    let dir = c.run_dir();
+    let (dataset, model_config) = dataset_and_model(c, &prepared.panel)?;
+    if let Start::From(from) = start {
+        crate::stages::train::restore_checkpoint(&dir, from)?;
+    }
+    let resume = *start != Start::Fresh;
+    ready_to_train(c, &prepared, &dir, &dataset, &model_config, resume, sink)?;
+    let trained = train(Some(&dir), c, &dataset, resume, sink, &mut |m, last| {
+        control(&dir, m, last)
+    })?;
+    Ok((dir, trained))
+}
+
 /// The artifact's windows over `panel`, with what does not match reported.
 fn artifact_dataset<'a>(
     artifact: &ModelArtifact,
@@ -164,23 +217,64 @@ fn artifact_dataset<'a>(
 
 /// The data stage and every baseline on the backtest, with selection and the report.
 pub fn baselines(loaded: &LoadedConfig, sink: &dyn Sink) -> Result<Comparison> {
+    let (prepared, dir, plan) = baselines_plan(loaded, sink)?;
+    let fitted = backtest::fit_all(&prepared.panel, &plan, &|_| true, sink);
+    write_and_score_baselines(loaded, &dir, &prepared, &fitted, sink)
+}
+
+/// `baselines --shard I/N`: the data stage, then every baseline fitted on the shard's series
+/// alone (see [`Shard`]), at the backtest and selection cutoffs of the whole run, written to
+/// `baselines/shards/I-of-N/`. No selection, scores or report: [`baselines_merge`] makes them
+/// once every shard is done.
+pub fn baselines_shard(loaded: &LoadedConfig, shard: Shard, sink: &dyn Sink) -> Result<ShardDir> {
+    let (prepared, dir, plan) = baselines_plan(loaded, sink)?;
+    shards::write_shard(&dir, &loaded.config, &prepared, &plan, shard, sink)
+}
+
+/// `baselines --merge`: the data stage, every shard of `baselines/shards/` joined (each must be
+/// complete and fitted for this config and data), then what [`baselines`] does after fitting:
+/// the same `baselines/` files, selection, scores and report.
+pub fn baselines_merge(loaded: &LoadedConfig, sink: &dyn Sink) -> Result<Comparison> {
+    let (prepared, dir, plan) = baselines_plan(loaded, sink)?;
+    let fitted = shards::merge_shards(&dir, &loaded.config, &prepared, &plan, sink)?;
+    write_and_score_baselines(loaded, &dir, &prepared, &fitted, sink)
+}
+
+/// What every baselines job starts with: the data stage and the plan of the configured models
+/// (there must be some) at the backtest cutoffs of the baselines alone.
+fn baselines_plan(
+    loaded: &LoadedConfig,
+    sink: &dyn Sink,
+) -> Result<(Prepared, RunDir, backtest::Plan)> {
     let c = &loaded.config;
+    let empty = || Error::config(&loaded.path, "baselines.models is empty");
     if c.baselines.models.is_empty() {
-        return Err(Error::config(&loaded.path, "baselines.models is empty"));
+        return Err(empty());
     }
     let prepared = prepare(loaded, sink)?;
-    let dir = c.run_dir();
     let cutoffs = backtest::cutoffs(c, &prepared.panel, false)?;
-    let forecasts = backtest::baselines(&dir, c, &prepared, &cutoffs, sink)?;
+    let plan = backtest::Plan::new(c, &prepared, &cutoffs)?.ok_or_else(empty)?;
+    Ok((prepared, c.run_dir(), plan))
+}
+
+/// The baselines once fitted (or merged): `baselines/`, the scores and the report.
+fn write_and_score_baselines(
+    loaded: &LoadedConfig,
+    dir: &RunDir,
+    prepared: &Prepared,
+    fitted: &backtest::Fitted,
+    sink: &dyn Sink,
+) -> Result<Comparison> {
+    let forecasts = backtest::write_baselines(dir, &prepared.panel, fitted)?;
     let comparison = score(
-        &dir,
+        dir,
         loaded,
-        &prepared,
+        prepared,
         forecasts,
         vec!["per-series baselines only".into()],
         sink,
     )?;
-    write_report(&dir, None, sink)?;
+    write_report(dir, None, sink)?;
     Ok(comparison)
 }
 

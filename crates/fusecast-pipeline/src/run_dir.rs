@@ -70,6 +70,31 @@ impl RunDir {
         self.baselines().join("timing.json")
     }
 
+    /// The shards of a sharded baselines run (`fusecast baselines --shard I/N`), merged by
+    /// `fusecast baselines --merge`.
+    pub fn baseline_shards(&self) -> PathBuf {
+        self.baselines().join("shards")
+    }
+
+    /// Shard `index` of `count` (0-based): `baselines/shards/<index>-of-<count>/`.
+    pub fn baseline_shard(&self, index: usize, count: usize) -> ShardDir {
+        ShardDir {
+            root: self.baseline_shards().join(format!("{index}-of-{count}")),
+        }
+    }
+
+    /// `(index, count)` of a folder name [`RunDir::baseline_shard`] makes; `None` for any other.
+    pub fn shard_of_folder(name: &str) -> Option<(usize, usize)> {
+        let (index, count) = name.split_once("-of-")?;
+        let number = |s: &str| {
+            s.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| s.parse().ok())
+                .flatten()
+        };
+        Some((number(index)?, number(count)?))
+    }
+
     pub fn tft_forecasts(&self) -> PathBuf {
         self.root.join("tft").join("forecasts.csv")
     }
@@ -109,5 +134,38 @@ impl RunDir {
         let tmp = path.with_file_name(format!(".tmp-{name}"));
         std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
         std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    }
+}
+
+/// One shard's folder of a sharded baselines run: its forecasts (and fits) at the backtest
+/// cutoffs in `test/`, its forecasts at the selection cutoffs in `validation/`, and
+/// `shard.json`, written last, which says the shard is complete.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShardDir {
+    root: PathBuf,
+}
+
+impl ShardDir {
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// What the shard holds and what it was fitted for.
+    pub fn manifest(&self) -> PathBuf {
+        self.root.join("shard.json")
+    }
+
+    /// Every model's forecasts of one part (`test` or `validation`).
+    pub fn forecasts(&self, part: &str) -> PathBuf {
+        self.root.join(part).join("forecasts.csv")
+    }
+
+    /// One model's fits at the backtest cutoffs, a JSON line each (those at the selection
+    /// cutoffs are not kept, as in `baselines/fits/`).
+    pub fn fits(&self, model: &str) -> PathBuf {
+        self.root
+            .join("test")
+            .join("fits")
+            .join(format!("{model}.jsonl"))
     }
 }

@@ -32,7 +32,7 @@ fn a_loaded_artifact_forecasts_as_the_model_in_memory() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = RunDir::new(tmp.path().join("run"));
     let mut epochs_seen = 0;
-    let trained = train::train(Some(&dir), c, &ds, false, &events, &mut |_| {
+    let trained = train::train(Some(&dir), c, &ds, false, &events, &mut |_, _| {
         epochs_seen += 1;
         Control::Continue
     })

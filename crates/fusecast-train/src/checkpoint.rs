@@ -193,6 +193,11 @@ fn io(path: &Path, e: impl std::fmt::Display) -> TrainError {
     TrainError::io(path, e)
 }
 
+/// The folder of the end-of-epoch checkpoint `epoch` inside a checkpoints folder.
+pub fn epoch_dir_in(dir: &Path, epoch: usize) -> PathBuf {
+    dir.join(format!("epoch-{epoch:04}"))
+}
+
 /// Where the previous best model waits while the new one is renamed into `best/`.
 const OLD_BEST: &str = ".old-best";
 
@@ -209,7 +214,7 @@ impl Checkpointing {
     }
 
     pub fn epoch_dir(&self, epoch: usize) -> PathBuf {
-        self.dir.join(format!("epoch-{epoch:04}"))
+        epoch_dir_in(&self.dir, epoch)
     }
 
     /// The folder of the checkpoint `state` describes: `epoch-NNNN` at the end of an epoch,

@@ -5,11 +5,13 @@
 //! model and the per-series baselines.
 //!
 //! Modules, lowest first: `error`, `scheduler`, `space`, `store`, `trial`, `experiment`,
-//! `results`, `assemble`; [`tune`] runs it all.
+//! `results`, `assemble`, `external` (trials run by another engine, Ray Tune); [`tune`] runs it
+//! all.
 
 pub mod assemble;
 pub mod error;
 pub mod experiment;
+pub mod external;
 pub mod results;
 pub mod scheduler;
 pub mod space;
@@ -181,21 +183,36 @@ pub fn tune(base: &LoadedConfig, resume: bool, sink: &dyn Sink) -> Result<Tuned,
             &results::trials_csv(&config, &specs, states, None),
         )
     })?;
-    let best = results::choose(&config, &specs, &states, &cache);
+    finish(base, &config, dir, specs, states, &cache, sink)
+}
+
+/// What every experiment ends with, whichever engine ran its trials: the best trial per
+/// cluster chosen, `trials.csv`, the curves, `best.toml`, the backtest of the winners against
+/// the baselines, the summary and the report.
+pub(crate) fn finish(
+    base: &LoadedConfig,
+    config: &TuneConfig,
+    dir: ExperimentDir,
+    specs: Vec<TrialSpec>,
+    states: Vec<TrialState>,
+    cache: &DataCache,
+    sink: &dyn Sink,
+) -> Result<Tuned, TuneError> {
+    let best = results::choose(config, &specs, &states, cache);
     write_atomic(
         &dir.trials_csv(),
-        &results::trials_csv(&config, &specs, &states, best.as_ref()),
+        &results::trials_csv(config, &specs, &states, best.as_ref()),
     )?;
     write_atomic(
         &dir.curves(),
-        &results::curves_svg(&config, &specs, &states),
+        &results::curves_svg(config, &specs, &states),
     )?;
     let mut notes = Vec::new();
     let comparison = match &best {
         Some(b) => {
             write_atomic(
                 &dir.best_toml(),
-                &results::best_toml(&config, &specs, &states, b),
+                &results::best_toml(config, &specs, &states, b),
             )?;
             let run_dir = RunDir::new(dir.root());
             let c = assemble::evaluate_assembly(
@@ -204,7 +221,7 @@ pub fn tune(base: &LoadedConfig, resume: bool, sink: &dyn Sink) -> Result<Tuned,
                 &specs,
                 b,
                 config.settings.scope,
-                &cache,
+                cache,
                 sink,
             )?;
             if c.is_some() {
@@ -219,7 +236,7 @@ pub fn tune(base: &LoadedConfig, resume: bool, sink: &dyn Sink) -> Result<Tuned,
     };
     write_atomic(
         &dir.summary(),
-        &results::summary(&config, &specs, &states, best.as_ref(), &notes),
+        &results::summary(config, &specs, &states, best.as_ref(), &notes),
     )?;
     write_report(&dir, sink)?;
     Ok(Tuned {

@@ -106,31 +106,24 @@ fn trial_config(
     let mut table = toml::Table::try_from(&base.config)
         .map_err(|e| TuneError::space("config", e.to_string()))?;
     table.remove("tune");
-    let mut set = |section: &str, key: &str, value: toml::Value| {
-        let sec = table
-            .entry(section.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        if let toml::Value::Table(t) = sec {
-            t.insert(key.to_string(), value);
-        }
+    let mut set = |key: &str, value: toml::Value| {
+        fusecast_pipeline::config::set_key(&mut table, key, value)
+            .map_err(|e| TuneError::space("tune", e))
     };
     for (k, v) in params {
-        let (section, key) = k.split_once('.').expect("checked when parsing");
-        set(section, key, v.clone());
+        set(k, v.clone())?;
     }
     set(
-        "run",
-        "output_dir",
+        "run.output_dir",
         toml::Value::String(trials_dir.display().to_string()),
-    );
-    set("run", "name", toml::Value::String(id.to_string()));
+    )?;
+    set("run.name", toml::Value::String(id.to_string()))?;
     set(
-        "train",
-        "monitor",
+        "train.monitor",
         toml::Value::String(tune.settings.metric.name().to_string()),
-    );
+    )?;
     if let Some(c) = cluster {
-        set("clusters", "select", toml::Value::Integer(c as i64));
+        set("clusters.select", toml::Value::Integer(c as i64))?;
     }
     let text = toml::to_string(&table).map_err(|e| TuneError::space("config", e.to_string()))?;
     let what = || match describe(params) {
@@ -192,6 +185,48 @@ fn group_of(params: &Params) -> String {
         .join(" ")
 }
 
+/// The trial `id` with `params` (and with `per_cluster` its `cluster`), its config checked on
+/// its own data before anything trains.
+pub fn spec(
+    base: &LoadedConfig,
+    tune: &TuneConfig,
+    params: &Params,
+    cluster: Option<usize>,
+    id: &str,
+    trials_dir: &Path,
+    cache: &mut DataCache,
+) -> Result<TrialSpec, TuneError> {
+    let config = trial_config(base, tune, params, cluster, id, trials_dir)?;
+    let loaded = LoadedConfig {
+        config: config.clone(),
+        path: base.path.clone(),
+        base: base.base.clone(),
+    };
+    let prepared = cache.get_or_prepare(&loaded).map_err(|e| {
+        TuneError::space("tune", format!("trial {id} ({}): {e}", describe(params)))
+    })?;
+    dataset_check(&config, prepared, id, params)?;
+    Ok(TrialSpec {
+        id: id.to_string(),
+        params: params.clone(),
+        cluster,
+        group: group_of(params),
+        config,
+    })
+}
+
+/// Windows and model checked on the trial's own data.
+fn dataset_check(
+    config: &Config,
+    prepared: &Prepared,
+    id: &str,
+    params: &Params,
+) -> Result<(), TuneError> {
+    fusecast_pipeline::stages::train::dataset_and_model(config, &prepared.panel)
+        .map(|_| ())
+        .map_err(|e| TuneError::space("tune", format!("trial {id} ({}): {e}", describe(params))))
+}
+
 /// Every trial of the experiment, each config checked; with `per_cluster` one trial per
 /// cluster of the assignment its values give (the data stage runs once per assignment).
 pub fn plan(
@@ -230,26 +265,7 @@ pub fn plan(
                 Some(c) => format!("{id}-c{c}"),
                 None => id.clone(),
             };
-            let config = trial_config(base, tune, &params, cluster, &id, trials_dir)?;
-            let loaded = LoadedConfig {
-                config: config.clone(),
-                path: base.path.clone(),
-                base: base.base.clone(),
-            };
-            let prepared = cache.get_or_prepare(&loaded).map_err(|e| {
-                TuneError::space("tune", format!("trial {id} ({}): {e}", describe(&params)))
-            })?;
-            // Windows and model checked on the trial's own data before anything trains.
-            fusecast_pipeline::stages::train::dataset_and_model(&config, &prepared.panel).map_err(
-                |e| TuneError::space("tune", format!("trial {id} ({}): {e}", describe(&params))),
-            )?;
-            out.push(TrialSpec {
-                id,
-                params: params.clone(),
-                cluster,
-                group: group.clone(),
-                config,
-            });
+            out.push(spec(base, tune, &params, cluster, &id, trials_dir, cache)?);
         }
     }
     Ok(out)

@@ -4,7 +4,8 @@
 use std::io::Write;
 use std::time::Duration;
 
-use fusecast_baselines::runner::{backtest_pairs, run_model, ModelRun, RunOptions};
+use fusecast_baselines::runner::{backtest_pairs, run_pairs, ModelRun, RunOptions};
+use fusecast_baselines::ModelSpec;
 use fusecast_baselines::select::{choose, selected_forecast, write_choices};
 use fusecast_data::prepare::{holiday_calendar, Prepared};
 use fusecast_data::time::date_seconds;
@@ -71,63 +72,120 @@ fn run_options(c: &Config, prepared: &Prepared) -> RunOptions {
     }
 }
 
-/// Fits every configured baseline at `cutoffs` (and, for per-series selection, at validation
-/// cutoffs before them); writes `baselines/` and returns one forecast table per model plus
-/// "Selected".
-pub fn baselines(
-    dir: &RunDir,
-    c: &Config,
-    prepared: &Prepared,
-    cutoffs: &[usize],
-    sink: &dyn Sink,
-) -> Result<Vec<Forecast>> {
-    let panel = &prepared.panel;
-    let specs = c.baselines.specs().map_err(Error::Invalid)?;
-    if specs.is_empty() {
-        return Ok(Vec::new());
+/// What fitting the baselines takes: the configured models, the backtest cutoffs, the
+/// validation cutoffs of per-series selection (empty without it) and what every fit shares.
+pub struct Plan {
+    pub specs: Vec<ModelSpec>,
+    pub cutoffs: Vec<usize>,
+    pub validation: Vec<usize>,
+    pub opts: RunOptions,
+}
+
+impl Plan {
+    /// The plan of the config at `cutoffs`; `None` when no baseline is configured.
+    pub fn new(c: &Config, prepared: &Prepared, cutoffs: &[usize]) -> Result<Option<Plan>> {
+        let specs = c.baselines.specs().map_err(Error::Invalid)?;
+        if specs.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Plan {
+            specs,
+            cutoffs: cutoffs.to_vec(),
+            validation: selection_cutoffs(c, &prepared.panel, cutoffs)?,
+            opts: run_options(c, prepared),
+        }))
     }
-    let validation = selection_cutoffs(c, panel, cutoffs)?;
-    let opts = run_options(c, prepared);
-    let h = c.windows.horizon;
-    let pairs =
-        backtest_pairs(panel, cutoffs, h).len() + backtest_pairs(panel, &validation, h).len();
+
+    pub fn labels(&self) -> Vec<String> {
+        self.specs.iter().map(|s| s.label().to_string()).collect()
+    }
+}
+
+/// Every model's backtest after fitting, what `baselines/` is written from: one run per model
+/// at the backtest cutoffs, with its fits as the JSON lines of `fits/<model>.jsonl` (the runs'
+/// own `fits` are moved there; JSON has no NaN, so lines are kept rather than records that
+/// could not all be read back), and one per model at the validation cutoffs (none without
+/// selection).
+pub struct Fitted {
+    pub test: Vec<ModelRun>,
+    pub fit_lines: Vec<Vec<String>>,
+    pub validation: Vec<ModelRun>,
+}
+
+/// Fits every model of `plan` on the series `owns` accepts (all of them, or a shard's), at the
+/// backtest and validation cutoffs; each model's rows are in [`backtest_pairs`] order.
+pub fn fit_all(
+    panel: &Panel,
+    plan: &Plan,
+    owns: &(dyn Fn(usize) -> bool + Sync),
+    sink: &dyn Sink,
+) -> Fitted {
+    let h = plan.opts.horizon;
+    let pairs = |cutoffs: &[usize]| -> Vec<(usize, usize)> {
+        backtest_pairs(panel, cutoffs, h)
+            .into_iter()
+            .filter(|&(s, _)| owns(s))
+            .collect()
+    };
+    let (test_pairs, val_pairs) = (pairs(&plan.cutoffs), pairs(&plan.validation));
+    let series = (0..panel.n_series()).filter(|&s| owns(s)).count();
     sink.emit(Event::FitsStarted {
-        total: pairs * specs.len(),
+        total: (test_pairs.len() + val_pairs.len()) * plan.specs.len(),
     });
-    let mut test_runs: Vec<ModelRun> = Vec::new();
-    let mut val_runs: Vec<ModelRun> = Vec::new();
-    for spec in &specs {
+    let mut fitted = Fitted {
+        test: Vec::new(),
+        fit_lines: Vec::new(),
+        validation: Vec::new(),
+    };
+    for spec in &plan.specs {
         let tick = || {
             sink.emit(Event::Fit {
                 model: spec.label().to_string(),
             })
         };
-        let run = run_model(panel, spec, cutoffs, &opts, &tick);
-        if !validation.is_empty() {
-            val_runs.push(run_model(panel, spec, &validation, &opts, &tick));
+        let mut run = run_pairs(panel, spec, &test_pairs, &plan.opts, &tick);
+        if !plan.validation.is_empty() {
+            let val = run_pairs(panel, spec, &val_pairs, &plan.opts, &tick);
+            fitted.validation.push(val);
         }
         sink.emit(Event::BaselineDone {
             model: run.label.to_string(),
-            series: panel.n_series(),
-            cutoffs: cutoffs.len(),
+            series,
+            cutoffs: plan.cutoffs.len(),
             seconds: run.wall_seconds,
             fallbacks: run.fallbacks,
         });
-        save_fits(&dir.baseline_fits(&run.label), &run)?;
-        test_runs.push(run);
+        let lines = std::mem::take(&mut run.fits)
+            .iter()
+            .map(|f| serde_json::to_string(f).expect("fit records serialize"))
+            .collect();
+        fitted.fit_lines.push(lines);
+        fitted.test.push(run);
     }
-    let mut forecasts: Vec<Forecast> = test_runs.iter().map(|r| r.forecast.clone()).collect();
-    if !val_runs.is_empty() {
-        let choices = choose(panel, &val_runs);
+    fitted
+}
+
+/// Writes `baselines/` from every model's fitted backtest (`fits/<model>.jsonl`,
+/// `selection.csv` with the choice per series, `timing.json`, `forecasts.csv`) and returns one
+/// forecast table per model plus "Selected".
+pub fn write_baselines(dir: &RunDir, panel: &Panel, fitted: &Fitted) -> Result<Vec<Forecast>> {
+    for (run, lines) in fitted.test.iter().zip(&fitted.fit_lines) {
+        save_fit_lines(&dir.baseline_fits(&run.label), lines)?;
+    }
+    let mut forecasts: Vec<Forecast> = fitted.test.iter().map(|r| r.forecast.clone()).collect();
+    if !fitted.validation.is_empty() {
+        let choices = choose(panel, &fitted.validation);
         let path = dir.selection_csv();
         write_choices(panel, &choices, &path).map_err(|e| Error::io(&path, e))?;
-        if let Some(selected) = selected_forecast(&choices, &test_runs) {
+        if let Some(selected) = selected_forecast(&choices, &fitted.test) {
             forecasts.push(selected);
         }
     }
-    let timing: Vec<_> = test_runs
+    let timing: Vec<_> = fitted
+        .test
         .iter()
-        .map(|r| serde_json::json!({"model": r.label, "wall_s": r.wall_seconds, "fits": r.fits.len(), "fallbacks": r.fallbacks}))
+        .zip(&fitted.fit_lines)
+        .map(|(r, lines)| serde_json::json!({"model": r.label, "wall_s": r.wall_seconds, "fits": lines.len(), "fallbacks": r.fallbacks}))
         .collect();
     let path = dir.baseline_timing();
     std::fs::write(
@@ -139,13 +197,32 @@ pub fn baselines(
     Ok(forecasts)
 }
 
-fn save_fits(path: &std::path::Path, run: &ModelRun) -> Result<()> {
+/// Fits every configured baseline at `cutoffs` (and, for per-series selection, at validation
+/// cutoffs before them); writes `baselines/` and returns one forecast table per model plus
+/// "Selected".
+pub fn baselines(
+    dir: &RunDir,
+    c: &Config,
+    prepared: &Prepared,
+    cutoffs: &[usize],
+    sink: &dyn Sink,
+) -> Result<Vec<Forecast>> {
+    let Some(plan) = Plan::new(c, prepared, cutoffs)? else {
+        return Ok(Vec::new());
+    };
+    let fitted = fit_all(&prepared.panel, &plan, &|_| true, sink);
+    write_baselines(dir, &prepared.panel, &fitted)
+}
+
+/// Writes one JSON line per fit to `path` (creating its folder).
+pub(crate) fn save_fit_lines(path: &std::path::Path, lines: &[String]) -> Result<()> {
     RunDir::create_parent(path)?;
     let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
     let mut out = std::io::BufWriter::new(file);
-    for f in &run.fits {
-        serde_json::to_writer(&mut out, f).map_err(|e| Error::io(path, e))?;
-        out.write_all(b"\n").map_err(|e| Error::io(path, e))?;
+    for line in lines {
+        out.write_all(line.as_bytes())
+            .and_then(|()| out.write_all(b"\n"))
+            .map_err(|e| Error::io(path, e))?;
     }
     out.flush().map_err(|e| Error::io(path, e))
 }

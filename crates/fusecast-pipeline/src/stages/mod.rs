@@ -10,4 +10,5 @@ pub mod predict;
 pub mod prepare;
 pub mod reassign;
 pub mod report;
+pub mod shards;
 pub mod train;

@@ -2,12 +2,13 @@
 //! curve in `metrics.jsonl` and its best epoch saved as a model artifact.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use fusecast_data::window::{Part, TimeSplit, WindowDataset, WindowSpec};
 use fusecast_data::Panel;
 use fusecast_model::burn::module::Module;
 use fusecast_model::{Tft, TftConfig};
-use fusecast_train::checkpoint::Checkpointing;
+use fusecast_train::checkpoint::{epoch_dir_in, Checkpointing};
 use fusecast_train::metrics::EpochMetrics;
 use fusecast_train::trainer::{Control, Trainer};
 
@@ -99,14 +100,15 @@ pub fn describe_model(model_config: &TftConfig, ds: &WindowDataset) -> Result<Ev
 
 /// Trains on the dataset's windows. With a run directory: one JSON object per epoch appended
 /// to `metrics.jsonl`, checkpoints (continued from the last one with `resume`), and the best
-/// model as an artifact in `best/`. `control` may stop the run after any epoch.
+/// model as an artifact in `best/`. `control` sees each epoch and whether it is the run's last
+/// (its budget or early stopping), and may stop the run after any epoch.
 pub fn train(
     dir: Option<&RunDir>,
     c: &Config,
     ds: &WindowDataset,
     resume: bool,
     sink: &dyn Sink,
-    control: &mut dyn FnMut(&EpochMetrics) -> Control,
+    control: &mut dyn FnMut(&EpochMetrics, bool) -> Control,
 ) -> Result<Trained> {
     if c.train.max_epochs == 0 {
         return Err(fusecast_train::error::TrainError::config(
@@ -155,7 +157,7 @@ pub fn train(
             writeln!(file, "{line}").map_err(|e| Error::io(path, e))?;
         }
         sink.emit(Event::Epoch(m.clone()));
-        if control(&m) == Control::Stop {
+        if control(&m, trainer.is_finished()) == Control::Stop {
             break;
         }
     }
@@ -189,4 +191,73 @@ pub fn train(
         artifact: dir.map(|d| d.best()).unwrap_or_default(),
     });
     Ok(trained)
+}
+
+/// Copies the end-of-epoch checkpoint `epoch` of a run, with the best model and the curve up to
+/// it, into the new folder `to` (written under a temporary name and renamed, so a folder that
+/// exists is complete): what a tuning engine keeps, and [`restore_checkpoint`] reads back.
+pub fn export_checkpoint(dir: &RunDir, epoch: usize, to: &Path) -> Result<()> {
+    let name = to
+        .file_name()
+        .ok_or_else(|| Error::Invalid(format!("{}: not a folder name", to.display())))?;
+    let tmp = to.with_file_name(format!(".tmp-{}", name.to_string_lossy()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let checkpoint = epoch_dir_in(&dir.checkpoints(), epoch);
+    let inside = RunDir::new(&tmp);
+    copy_dir(&checkpoint, &epoch_dir_in(&inside.checkpoints(), epoch))?;
+    copy_dir(&dir.best(), &inside.best())?;
+    std::fs::copy(dir.metrics_jsonl(), inside.metrics_jsonl())
+        .map_err(|e| Error::io(&dir.metrics_jsonl(), e))?;
+    std::fs::rename(&tmp, to).map_err(|e| Error::io(to, e))
+}
+
+/// Makes the checkpoint `from` (an [`export_checkpoint`]) the run directory's only one, with
+/// its best model and curve, so that a resume continues exactly from it.
+pub fn restore_checkpoint(dir: &RunDir, from: &Path) -> Result<()> {
+    let saved = RunDir::new(from);
+    let epochs: Vec<PathBuf> = match std::fs::read_dir(saved.checkpoints()) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_dir())
+            .collect(),
+        Err(e) => return Err(Error::io(&saved.checkpoints(), e)),
+    };
+    let [checkpoint] = epochs.as_slice() else {
+        return Err(Error::Invalid(format!(
+            "{}: expected one checkpoint folder, found {} (not a checkpoint exported by `fusecast train --pause-after-epoch`)",
+            saved.checkpoints().display(),
+            epochs.len()
+        )));
+    };
+    for needed in [saved.best(), saved.metrics_jsonl()] {
+        if !needed.exists() {
+            return Err(Error::io(&needed, "missing from the checkpoint to resume from"));
+        }
+    }
+    for old in [dir.checkpoints(), dir.best()] {
+        match std::fs::remove_dir_all(&old) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&old, e)),
+            _ => {}
+        }
+    }
+    let name = checkpoint.file_name().expect("a folder in a folder");
+    copy_dir(checkpoint, &dir.checkpoints().join(name))?;
+    copy_dir(&saved.best(), &dir.best())?;
+    std::fs::copy(saved.metrics_jsonl(), dir.metrics_jsonl())
+        .map_err(|e| Error::io(&dir.metrics_jsonl(), e))?;
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
+    for entry in std::fs::read_dir(from).map_err(|e| Error::io(from, e))? {
+        let entry = entry.map_err(|e| Error::io(from, e))?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if src.is_dir() {
+            copy_dir(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst).map_err(|e| Error::io(&src, e))?;
+        }
+    }
+    Ok(())
 }
