@@ -172,23 +172,38 @@ fn main() -> ExitCode {
         signals::exit_on_sigterm(out);
     }
     let set = &cli.set;
+    let reads_a_config = matches!(
+        cli.command,
+        Command::Run { .. }
+            | Command::Train(_)
+            | Command::Baselines { .. }
+            | Command::Evaluate { .. }
+            | Command::Tune { .. }
+            | Command::Prepare { .. }
+    );
+    if !set.is_empty() && !reads_a_config {
+        out.error(&anyhow::anyhow!(
+            "--set overrides a config key; this command reads no config (run, train, baselines, evaluate, tune and prepare do)"
+        ));
+        return ExitCode::FAILURE;
+    }
     let result = match cli.command {
         Command::Run {
             config,
             name,
             resume,
-        } => commands::jobs::run(&config, name, resume, out),
+        } => commands::jobs::run(&config, name, resume, set, out),
         Command::Baselines {
             config,
             name,
             shard,
             merge,
-        } => commands::jobs::baselines(&config, name, shard, merge, out),
+        } => commands::jobs::baselines(&config, name, shard, merge, set, out),
         Command::Evaluate {
             config,
             name,
             refit,
-        } => commands::jobs::evaluate(&config, name, refit, out),
+        } => commands::jobs::evaluate(&config, name, refit, set, out),
         Command::Train(args) => commands::train::run(args, set, out),
         Command::Tune {
             config,
@@ -209,7 +224,7 @@ fn main() -> ExitCode {
             set,
             out,
         ),
-        Command::Prepare { config, out: path } => commands::jobs::prepare(&config, &path, out),
+        Command::Prepare { config, out: path } => commands::jobs::prepare(&config, &path, set, out),
         Command::Predict(args) => commands::predict::run(args, out),
         Command::Report { dir } => commands::report::run(&dir, out),
         Command::Serve(args) => commands::serve::run(args, out),

@@ -14,13 +14,15 @@ from .experiment import connect
 
 
 @ray.remote(num_cpus=1)
-def _shard(exe: str, config: str, index: int, count: int, overrides: list[str]) -> dict:
-    """One shard, on whichever node Ray places it; the run directory must be on storage every
-    node shares."""
+def _shard(exe: str, config: str, index: int, count: int, overrides: list[str], cwd: str) -> dict:
+    """One shard, on whichever node Ray places it, in the driver's folder (a relative
+    `run.output_dir` means the same run directory as the merge's); that folder and the run
+    directory must be on storage every node shares."""
     binary.run(
         exe,
         ["--quiet", "baselines", config, "--shard", f"{index}/{count}", *overrides],
         f"fusecast baselines --shard {index}/{count}",
+        cwd=cwd,
     )
     return {"shard": index, "node": ray.get_runtime_context().get_node_id(), "pid": os.getpid()}
 
@@ -43,7 +45,9 @@ def run_baselines(
     if count < 1:
         raise binary.BridgeError(f"--shards must be at least 1, not {count}")
     refs = [
-        _shard.options(scheduling_strategy="SPREAD").remote(exe, config, i, count, overrides)
+        _shard.options(scheduling_strategy="SPREAD").remote(
+            exe, config, i, count, overrides, os.getcwd()
+        )
         for i in range(count)
     ]
     placed = ray.get(refs)

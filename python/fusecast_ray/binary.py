@@ -98,9 +98,9 @@ def stop(proc: subprocess.Popen, grace_s: float = 10.0) -> int:
     return proc.returncode
 
 
-def run(binary: str, args: list[str], what: str) -> str:
+def run(binary: str, args: list[str], what: str, cwd: str | None = None) -> str:
     """Runs the binary to the end; its stdout, or a BridgeError with its stderr."""
-    done = subprocess.run([binary, *args], capture_output=True, text=True)
+    done = subprocess.run([binary, *args], capture_output=True, text=True, cwd=cwd)
     if done.returncode != 0:
         raise BridgeError(f"{what} failed (exit {done.returncode}): {done.stderr.strip()}")
     return done.stdout

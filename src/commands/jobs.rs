@@ -4,12 +4,19 @@
 use std::path::Path;
 
 use anyhow::Result;
+use fusecast_pipeline::config::Override;
 use fusecast_pipeline::{ops, Config, Shard};
 
 use crate::terminal::Output;
 
-pub fn run(config: &Path, name: Option<String>, resume: bool, out: &Output) -> Result<()> {
-    let loaded = Config::load_named(config, name)?;
+pub fn run(
+    config: &Path,
+    name: Option<String>,
+    resume: bool,
+    set: &[Override],
+    out: &Output,
+) -> Result<()> {
+    let loaded = Config::load_for(config, name, set)?;
     ops::run(&loaded, resume, out.sink())?;
     Ok(())
 }
@@ -21,9 +28,10 @@ pub fn baselines(
     name: Option<String>,
     shard: Option<Shard>,
     merge: bool,
+    set: &[Override],
     out: &Output,
 ) -> Result<()> {
-    let loaded = Config::load_named(config, name)?;
+    let loaded = Config::load_for(config, name, set)?;
     let sink = out.sink();
     match (shard, merge) {
         (Some(shard), _) => ops::baselines_shard(&loaded, shard, sink).map(|_| ()),
@@ -33,12 +41,18 @@ pub fn baselines(
     Ok(())
 }
 
-pub fn evaluate(config: &Path, name: Option<String>, refit: bool, out: &Output) -> Result<()> {
-    ops::evaluate(&Config::load_named(config, name)?, refit, out.sink())?;
+pub fn evaluate(
+    config: &Path,
+    name: Option<String>,
+    refit: bool,
+    set: &[Override],
+    out: &Output,
+) -> Result<()> {
+    ops::evaluate(&Config::load_for(config, name, set)?, refit, out.sink())?;
     Ok(())
 }
 
-pub fn prepare(config: &Path, path: &Path, out: &Output) -> Result<()> {
-    ops::prepare_to(&Config::load(config)?, path, out.sink())?;
+pub fn prepare(config: &Path, path: &Path, set: &[Override], out: &Output) -> Result<()> {
+    ops::prepare_to(&Config::load_with(config, set)?, path, out.sink())?;
     Ok(())
 }

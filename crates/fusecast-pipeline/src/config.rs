@@ -169,11 +169,6 @@ impl Config {
         self.baselines.specs().map(|_| ())
     }
 
-    /// [`Config::load`] with `run.name` overridden when `name` is given (`--name`).
-    pub fn load_named(path: &Path, name: Option<String>) -> Result<LoadedConfig> {
-        Self::load_for(path, name, &[])
-    }
-
     /// What a command line asks for: the config with its `--set` overrides and `--name`.
     pub fn load_for(
         path: &Path,
@@ -231,6 +226,25 @@ mod tests {
         assert!(check("[model]\nreals = [\"x\"]\n").contains("model.reals"));
         assert!(check("[model]\nhidden_size = 30\nattention_heads = 4\n")
             .contains("model.attention_heads"));
+    }
+
+    #[test]
+    fn overrides_parse_toml_values_and_name_bad_keys() {
+        let o: Override = "train.learning_rate=3e-3".parse().unwrap();
+        assert_eq!((o.key.as_str(), o.value), ("train.learning_rate", toml::Value::Float(3e-3)));
+        let o: Override = "run.name=exp-2".parse().unwrap();
+        assert_eq!(o.value, toml::Value::String("exp-2".into()));
+        let o: Override = "train.devices=[\"cpu\", \"cpu\"]".parse().unwrap();
+        assert_eq!(o.value.as_array().unwrap().len(), 2);
+        assert!("train.learning_rate".parse::<Override>().unwrap_err().contains("KEY=VALUE"));
+        assert!("train..x=1".parse::<Override>().unwrap_err().contains("section.key"));
+        let mut t = toml::Table::new();
+        set_key(&mut t, "run.name", toml::Value::String("a".into())).unwrap();
+        let err = set_key(&mut t, "run.name.deeper", toml::Value::Integer(1)).unwrap_err();
+        assert!(err.contains("run.name is a value"), "{err}");
+        set_key(&mut t, "clusters.select", toml::Value::Integer(1)).unwrap();
+        let c: Config = t.try_into().unwrap();
+        assert_eq!((c.run.name.as_str(), c.clusters.select), ("a", Some(1)));
     }
 
     #[test]
