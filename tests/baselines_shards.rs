@@ -17,27 +17,16 @@ fn write_cut(path: &Path) {
         .lines()
         .filter(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            let day = f[1];
-            !(f[0] == "BOS" && day > "2013-12-15")
-                && !(f[0] == "LAX" && ("2013-11-25"..="2013-12-05").contains(&day))
+            let (id, day) = (f[0], f[1]);
+            let bos_ended = id == "BOS" && day > "2013-12-15";
+            let lax_gap = id == "LAX" && ("2013-11-25"..="2013-12-05").contains(&day);
+            !bos_ended && !lax_gap
         })
         .collect();
     std::fs::write(path, kept.join("\n") + "\n").unwrap();
 }
 
 const CONFIG: &str = r#"
-[data]
-source = "table"
-paths = ["cut.csv"]
-frequency = "1d"
-series_column = "unique_id"
-timestamp_column = "ds"
-target_column = "y"
-fill_missing = "drop"
-
-[features]
-static = []
-
 [windows]
 horizon = 7
 
@@ -50,6 +39,10 @@ selection_windows = 2
 windows = 3
 step = 7
 "#;
+
+fn config() -> String {
+    CONFIG.to_string() + &daily_table("cut.csv")
+}
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -79,7 +72,7 @@ fn shards_merge_into_the_unsharded_run_and_bad_shards_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_cut(&d.join("cut.csv"));
-    std::fs::write(d.join("a.toml"), CONFIG).unwrap();
+    std::fs::write(d.join("a.toml"), config()).unwrap();
     let baselines = |config: &str, extra: &[&str]| {
         let mut args = vec!["baselines", config];
         args.extend_from_slice(extra);
@@ -92,18 +85,22 @@ fn shards_merge_into_the_unsharded_run_and_bad_shards_are_named() {
     let merge = || baselines("a.toml", &["--name", "sharded", "--merge", "--json"]);
     let (ok, _, stderr) = merge();
     assert!(!ok && stderr.contains("no shards to merge"), "{stderr}");
-    let (ok, stdout, stderr) = baselines(
-        "a.toml",
-        &["--name", "sharded", "--shard", "0/3", "--json"],
-    );
+    let (ok, stdout, stderr) =
+        baselines("a.toml", &["--name", "sharded", "--shard", "0/3", "--json"]);
     assert!(ok, "{stderr}");
     let written = events(&stdout)
         .into_iter()
         .find(|e| e["event"] == "shard_written")
         .unwrap_or_else(|| panic!("{stdout}"));
     // 20 series: 0, 3, ..., 18 are shard 0's.
-    assert_eq!((written["series"].as_u64(), written["models"].as_u64()), (Some(7), Some(3)));
-    assert!(!stdout.contains("\"scores\""), "a shard scores nothing: {stdout}");
+    assert_eq!(
+        (written["series"].as_u64(), written["models"].as_u64()),
+        (Some(7), Some(3))
+    );
+    assert!(
+        !stdout.contains("\"scores\""),
+        "a shard scores nothing: {stdout}"
+    );
     let shards = d.join("runs/sharded/baselines/shards");
     assert!(shards.join("0-of-3/shard.json").exists());
     assert!(!d.join("runs/sharded/baselines/forecasts.csv").exists());
@@ -131,7 +128,13 @@ fn shards_merge_into_the_unsharded_run_and_bad_shards_are_named() {
         .iter()
         .map(|e| e["event"].as_str().unwrap().to_string())
         .collect();
-    for k in ["data_ready", "baseline_done", "shards_merged", "scores", "report_written"] {
+    for k in [
+        "data_ready",
+        "baseline_done",
+        "shards_merged",
+        "scores",
+        "report_written",
+    ] {
         assert!(kinds.iter().any(|x| x == k), "{k} missing from {kinds:?}");
     }
     let whole = d.join("runs/whole/baselines");
@@ -166,31 +169,29 @@ fn shards_merge_into_the_unsharded_run_and_bad_shards_are_named() {
     assert_eq!(scores("whole"), scores("sharded"));
 
     // A shard fitted for another config is named with what differs.
-    std::fs::write(
-        d.join("b.toml"),
-        CONFIG.replace(", \"ets\"]", "]"),
-    )
-    .unwrap();
-    let (ok, _, stderr) = shard("b.toml", "1/3");
-    assert!(ok, "{stderr}");
-    let (ok, _, stderr) = merge();
-    assert!(
-        !ok && stderr.contains("1-of-3 was not fitted for this config")
-            && stderr.contains("its models are [SeasonalNaive, Naive], this config's [SeasonalNaive, Naive, AutoETS]"),
-        "{stderr}"
-    );
-    std::fs::write(
-        d.join("c.toml"),
-        CONFIG.replace("fit_budget_s = 0.0", "fit_budget_s = 5.0"),
-    )
-    .unwrap();
-    let (ok, _, stderr) = shard("c.toml", "1/3");
-    assert!(ok, "{stderr}");
-    let (ok, _, stderr) = merge();
-    assert!(
-        !ok && stderr.contains("1-of-3") && stderr.contains("its baselines.fit_budget_s is 5.0, this config's 0.0"),
-        "{stderr}"
-    );
+    let others = [
+        (
+            "b.toml",
+            config().replace(", \"ets\"]", "]"),
+            "its models are [SeasonalNaive, Naive], this config's [SeasonalNaive, Naive, AutoETS]",
+        ),
+        (
+            "c.toml",
+            config().replace("fit_budget_s = 0.0", "fit_budget_s = 5.0"),
+            "its baselines.fit_budget_s is 5.0, this config's 0.0",
+        ),
+    ];
+    for (file, text, says) in others {
+        std::fs::write(d.join(file), text).unwrap();
+        let (ok, _, stderr) = shard(file, "1/3");
+        assert!(ok, "{stderr}");
+        let (ok, _, stderr) = merge();
+        assert!(
+            !ok && stderr.contains("1-of-3 was not fitted for this config")
+                && stderr.contains(says),
+            "{file}: {stderr}"
+        );
+    }
     let (ok, _, stderr) = shard("a.toml", "1/3");
     assert!(ok, "{stderr}");
     // Shards of another count beside them: which run to merge is not guessed.
@@ -213,7 +214,9 @@ fn a_bad_shard_is_a_command_line_error_naming_flag_and_value() {
     ] {
         let (ok, _, stderr) = fusecast(dir.path(), &["baselines", "a.toml", "--shard", value]);
         assert!(
-            !ok && stderr.contains(&format!("'{value}'")) && stderr.contains("--shard") && stderr.contains(says),
+            !ok && stderr.contains(&format!("'{value}'"))
+                && stderr.contains("--shard")
+                && stderr.contains(says),
             "{value}: {stderr}"
         );
     }
@@ -221,5 +224,8 @@ fn a_bad_shard_is_a_command_line_error_naming_flag_and_value() {
         dir.path(),
         &["baselines", "a.toml", "--shard", "0/2", "--merge"],
     );
-    assert!(!ok && stderr.contains("--merge") && stderr.contains("--shard"), "{stderr}");
+    assert!(
+        !ok && stderr.contains("--merge") && stderr.contains("--shard"),
+        "{stderr}"
+    );
 }

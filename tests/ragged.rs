@@ -49,18 +49,6 @@ const CONFIG: &str = r#"
 [run]
 name = "ragged"
 
-[data]
-source = "table"
-paths = ["ragged.csv"]
-frequency = "1d"
-series_column = "unique_id"
-timestamp_column = "ds"
-target_column = "y"
-fill_missing = "drop"
-
-[features]
-static = []
-
 [windows]
 encoder_length = 28
 min_encoder_length = 14
@@ -110,7 +98,11 @@ fn a_ragged_table_trains_backtests_and_forecasts_from_each_series_end() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_ragged(&d.join("ragged.csv"));
-    std::fs::write(d.join("ragged.toml"), CONFIG).unwrap();
+    std::fs::write(
+        d.join("ragged.toml"),
+        CONFIG.to_string() + &daily_table("ragged.csv"),
+    )
+    .unwrap();
     let (ok, stdout, stderr) = fusecast(d, &["run", "ragged.toml", "--json"]);
     assert!(ok, "{stderr}");
     // PBI is reported and left out of the TFT.

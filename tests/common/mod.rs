@@ -23,3 +23,13 @@ pub fn fusecast(cwd: &Path, args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).to_string(),
     )
 }
+
+/// The `[data]` and `[features]` sections of a config over a daily long table at `path` with the
+/// columns of `data/panels/flights_daily_top20.csv` (`unique_id`, `ds`, `y`), gaps dropped.
+pub fn daily_table(path: &str) -> String {
+    format!(
+        "[data]\nsource = \"table\"\npaths = [\"{path}\"]\nfrequency = \"1d\"\n\
+         series_column = \"unique_id\"\ntimestamp_column = \"ds\"\ntarget_column = \"y\"\n\
+         fill_missing = \"drop\"\n\n[features]\nstatic = []\n"
+    )
+}

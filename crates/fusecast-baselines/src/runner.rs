@@ -347,7 +347,12 @@ mod tests {
             .filter(|&(s, _)| s % 2 == 1)
             .collect();
         let share = run_pairs(&p, &spec, &odd, &opts(), &|| {});
-        let kept: Vec<&ForecastRow> = whole.forecast.rows.iter().filter(|r| r.series == 1).collect();
+        let kept: Vec<&ForecastRow> = whole
+            .forecast
+            .rows
+            .iter()
+            .filter(|r| r.series == 1)
+            .collect();
         assert_eq!(share.forecast.rows.iter().collect::<Vec<_>>(), kept);
         assert_eq!(share.fits.len(), 2);
         assert_eq!((share.fits[0].cutoff, share.fits[1].cutoff), (30, 33));

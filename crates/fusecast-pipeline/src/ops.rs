@@ -19,13 +19,13 @@ use crate::error::{Error, Result};
 use crate::events::{stage, Event, Sink, Stage};
 use crate::run_dir::{RunDir, ShardDir};
 use crate::stages::backtest;
-use crate::stages::shards::{self, Shard};
 use crate::stages::evaluate::evaluate as score;
 use crate::stages::future::{Forecaster, FutureForecast, PredictOptions};
 use crate::stages::interpret::save_interpretation;
 use crate::stages::predict::tft_forecasts;
 use crate::stages::prepare::{prepare, window_counts, write_run_dir};
 use crate::stages::report::write_report;
+use crate::stages::shards::{self, Shard};
 use crate::stages::train::{dataset_and_model, describe_model, train, Trained};
 use fusecast_data::future::FutureInputs;
 

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use fusecast_baselines::runner::{backtest_pairs, run_pairs, ModelRun, RunOptions};
-use fusecast_baselines::ModelSpec;
 use fusecast_baselines::select::{choose, selected_forecast, write_choices};
+use fusecast_baselines::ModelSpec;
 use fusecast_data::prepare::{holiday_calendar, Prepared};
 use fusecast_data::time::date_seconds;
 use fusecast_data::{Forecast, Panel};

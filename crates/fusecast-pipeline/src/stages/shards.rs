@@ -62,13 +62,13 @@ impl FromStr for Shard {
     type Err = String;
 
     fn from_str(s: &str) -> std::result::Result<Shard, String> {
-        let (index, count) = s
-            .split_once('/')
-            .ok_or_else(|| format!("{s:?} is not I/N (shard I of N, counted from 0: 0/4 to 3/4)"))?;
+        let (index, count) = s.split_once('/').ok_or_else(|| {
+            format!("{s:?} is not I/N (shard I of N, counted from 0: 0/4 to 3/4)")
+        })?;
         let number = |v: &str, what: &str| {
-            v.trim()
-                .parse::<usize>()
-                .map_err(|_| format!("{s:?}: the {what} {v:?} is not a whole number (I/N, e.g. 0/4)"))
+            v.trim().parse::<usize>().map_err(|_| {
+                format!("{s:?}: the {what} {v:?} is not a whole number (I/N, e.g. 0/4)")
+            })
         };
         Shard::new(number(index, "index I")?, number(count, "count N")?)
     }
@@ -255,7 +255,9 @@ pub fn merge_shards(
         if !plan.validation.is_empty() {
             let own_val = own(&val_pairs, index);
             let part = &manifest.validation;
-            validation.push(read_part(panel, folder, VALIDATION, part, &labels, &own_val)?);
+            validation.push(read_part(
+                panel, folder, VALIDATION, part, &labels, &own_val,
+            )?);
         }
     }
     // Wall time of model k: the shards' times added (what one machine would have spent).
@@ -425,7 +427,12 @@ fn read_manifest(folder: &ShardDir, index: usize, count: usize) -> Result<Manife
 }
 
 /// The shard must have been fitted for what this config fits, on these data.
-fn check_fitted_for(folder: &ShardDir, m: &Manifest, want: &FittedFor, panel: &Panel) -> Result<()> {
+fn check_fitted_for(
+    folder: &ShardDir,
+    m: &Manifest,
+    want: &FittedFor,
+    panel: &Panel,
+) -> Result<()> {
     let have = &m.fitted_for;
     let cutoffs = |c: &[usize]| {
         let days: Vec<String> = c
@@ -583,7 +590,11 @@ mod tests {
         assert_eq!("0/2".parse(), Ok(Shard { index: 0, count: 2 }));
         assert_eq!(" 3 / 4 ".parse(), Ok(Shard { index: 3, count: 4 }));
         let err = |s: &str| s.parse::<Shard>().unwrap_err();
-        assert!(err("2/2").contains("below 2 (0/2 to 1/2)"), "{}", err("2/2"));
+        assert!(
+            err("2/2").contains("below 2 (0/2 to 1/2)"),
+            "{}",
+            err("2/2")
+        );
         assert!(err("0/0").contains("at least 1"), "{}", err("0/0"));
         assert!(err("x").contains("\"x\" is not I/N"), "{}", err("x"));
         assert!(err("a/3").contains("index I \"a\""), "{}", err("a/3"));
