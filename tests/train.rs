@@ -95,7 +95,12 @@ fn paused_epochs_export_checkpoints_and_resume_from_one_equals_an_uninterrupted_
         a.extend(extra.iter().map(|s| s.to_string()));
         a
     };
-    let strs = |v: &[String]| v.iter().map(String::as_str).collect::<Vec<_>>().join("\u{1}");
+    let strs = |v: &[String]| {
+        v.iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("\u{1}")
+    };
     let run = |a: Vec<String>, answers: &[&str]| {
         let joined = strs(&a);
         let a: Vec<&str> = joined.split('\u{1}').collect();
@@ -112,12 +117,21 @@ fn paused_epochs_export_checkpoints_and_resume_from_one_equals_an_uninterrupted_
     assert_eq!(paused.len(), 4);
     for (i, e) in paused.iter().enumerate() {
         assert_eq!(e["epoch"], i + 1);
-        assert_eq!(e["last"], i == 3, "only the budget's last epoch is the last");
+        assert_eq!(
+            e["last"],
+            i == 3,
+            "only the budget's last epoch is the last"
+        );
         let exported = p.join(e["checkpoint"].as_str().unwrap());
-        assert!(exported.join(format!("checkpoints/epoch-{:04}/state.json", i + 1)).exists());
+        assert!(exported
+            .join(format!("checkpoints/epoch-{:04}/state.json", i + 1))
+            .exists());
         assert!(exported.join("best/artifact.json").exists());
         assert_eq!(
-            std::fs::read_to_string(exported.join("metrics.jsonl")).unwrap().lines().count(),
+            std::fs::read_to_string(exported.join("metrics.jsonl"))
+                .unwrap()
+                .lines()
+                .count(),
             i + 1
         );
     }
@@ -134,12 +148,21 @@ fn paused_epochs_export_checkpoints_and_resume_from_one_equals_an_uninterrupted_
     let (events, code) = run(
         args(
             "cut",
-            &["--resume-from", "ex-cut/epoch-0002", "--pause-after-epoch", "ex-cut2"],
+            &[
+                "--resume-from",
+                "ex-cut/epoch-0002",
+                "--pause-after-epoch",
+                "ex-cut2",
+            ],
         ),
         &["continue", "continue"],
     );
     assert_eq!(code, 0, "{events:?}");
-    assert_eq!(of_kind(&events, "paused")[0]["epoch"], 3, "resumed after epoch 2");
+    assert_eq!(
+        of_kind(&events, "paused")[0]["epoch"],
+        3,
+        "resumed after epoch 2"
+    );
     assert_eq!(curve(&p.join("runs/cut")), curve(&p.join("runs/whole")));
 
     // SIGTERM while paused: exit 143, `interrupted`, and --resume continues exactly.
@@ -163,7 +186,14 @@ fn paused_epochs_export_checkpoints_and_resume_from_one_equals_an_uninterrupted_
     std::fs::create_dir_all(p.join("not-an-export")).unwrap();
     let (ok, _, err) = fusecast(
         p,
-        &["train", "exp.toml", "--set", "run.name=x", "--resume-from", "not-an-export"],
+        &[
+            "train",
+            "exp.toml",
+            "--set",
+            "run.name=x",
+            "--resume-from",
+            "not-an-export",
+        ],
     );
     assert!(!ok);
     assert!(err.contains("not-an-export"), "{err}");
@@ -175,7 +205,10 @@ fn set_overrides_are_checked_like_the_file() {
     let p = d.path();
     let (ok, _, err) = fusecast(p, &["train", "exp.toml", "--set", "train.learning_rat=0.1"]);
     assert!(!ok);
-    assert!(err.contains("learning_rat") && err.contains("--set"), "{err}");
+    assert!(
+        err.contains("learning_rat") && err.contains("--set"),
+        "{err}"
+    );
     let (ok, _, err) = fusecast(p, &["train", "exp.toml", "--set", "train.learning_rate"]);
     assert!(!ok);
     assert!(err.contains("KEY=VALUE"), "{err}");
@@ -188,7 +221,16 @@ fn set_overrides_are_checked_like_the_file() {
     // A string value needs no quotes; a list is TOML.
     let (ok, _, err) = fusecast(
         p,
-        &["train", "exp.toml", "--set", "run.name=short", "--set", "train.max_epochs=1", "--set", "train.devices=[\"cpu\"]"],
+        &[
+            "train",
+            "exp.toml",
+            "--set",
+            "run.name=short",
+            "--set",
+            "train.max_epochs=1",
+            "--set",
+            "train.devices=[\"cpu\"]",
+        ],
     );
     assert!(ok, "{err}");
     let saved = std::fs::read_to_string(p.join("runs/short/config.toml")).unwrap();
@@ -202,7 +244,10 @@ fn trials_trained_outside_the_tuner_collect_to_the_tuners_results() {
     let (ok, plan, err) = fusecast(p, &["tune", "exp.toml", "--plan"]);
     assert!(ok, "{err}");
     let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
-    assert_eq!(plan["assignments"][0]["clusters"], serde_json::json!([0, 1]));
+    assert_eq!(
+        plan["assignments"][0]["clusters"],
+        serde_json::json!([0, 1])
+    );
     assert_eq!(plan["trials"].as_array().unwrap().len(), 4);
     assert_eq!(plan["max_t"], 4);
     // Each planned trial trained by `fusecast train` under another id, as an engine would.
@@ -232,15 +277,20 @@ fn trials_trained_outside_the_tuner_collect_to_the_tuners_results() {
         assert!(ok, "{err}");
         outcomes.push(serde_json::json!({"id": id, "params": t["params"], "cluster": c, "status": "TERMINATED"}));
     }
-    std::fs::write(p.join("outcomes.json"), serde_json::to_string(&outcomes).unwrap()).unwrap();
+    std::fs::write(
+        p.join("outcomes.json"),
+        serde_json::to_string(&outcomes).unwrap(),
+    )
+    .unwrap();
     let (ok, _, err) = fusecast(p, &["tune", "exp.toml", "--collect", "outcomes.json"]);
     assert!(ok, "{err}");
     let (ok, _, err) = fusecast(p, &["tune", "exp.toml", "--set", "run.name=builtin"]);
     assert!(ok, "{err}");
     let best = |name: &str| -> Vec<(i64, String, f64)> {
-        let doc: toml::Table =
-            toml::from_str(&std::fs::read_to_string(p.join(format!("runs/{name}/best.toml"))).unwrap())
-                .unwrap();
+        let doc: toml::Table = toml::from_str(
+            &std::fs::read_to_string(p.join(format!("runs/{name}/best.toml"))).unwrap(),
+        )
+        .unwrap();
         doc["trial"]
             .as_array()
             .unwrap()
@@ -257,8 +307,19 @@ fn trials_trained_outside_the_tuner_collect_to_the_tuners_results() {
     assert_eq!(best("exp"), best("builtin"));
     let rows = std::fs::read_to_string(p.join("runs/exp/trials.csv")).unwrap();
     assert_eq!(rows.lines().count(), 5, "{rows}");
-    assert!(rows.lines().skip(1).all(|l| l.starts_with("ext-") && l.contains("TERMINATED")), "{rows}");
-    for f in ["experiment.json", "tune.md", "curves.svg", "report.html", "eval/report.md"] {
+    assert!(
+        rows.lines()
+            .skip(1)
+            .all(|l| l.starts_with("ext-") && l.contains("TERMINATED")),
+        "{rows}"
+    );
+    for f in [
+        "experiment.json",
+        "tune.md",
+        "curves.svg",
+        "report.html",
+        "eval/report.md",
+    ] {
         assert!(p.join("runs/exp").join(f).exists(), "{f}");
     }
     // The experiment predicts like one `fusecast tune` made.
@@ -266,7 +327,11 @@ fn trials_trained_outside_the_tuner_collect_to_the_tuners_results() {
     assert!(ok, "{err}");
     // A verdict that is not final is refused.
     outcomes[0]["status"] = serde_json::json!("RUNNING");
-    std::fs::write(p.join("bad.json"), serde_json::to_string(&outcomes).unwrap()).unwrap();
+    std::fs::write(
+        p.join("bad.json"),
+        serde_json::to_string(&outcomes).unwrap(),
+    )
+    .unwrap();
     let (ok, _, err) = fusecast(p, &["tune", "exp.toml", "--collect", "bad.json"]);
     assert!(!ok);
     assert!(err.contains("has not ended"), "{err}");

@@ -47,45 +47,44 @@ pub fn run(args: Args, overrides: &[Override], out: &Output) -> Result<()> {
     }
     let mut stdin = std::io::stdin().lock();
     let mut failure = None;
-    let mut control = |dir: &fusecast_pipeline::RunDir,
-                       m: &fusecast_train::metrics::EpochMetrics,
-                       last: bool| {
-        let Some(to) = &args.pause_after_epoch else {
-            return Control::Continue;
-        };
-        let checkpoint = to.join(format!("epoch-{:04}", m.epoch));
-        if let Err(e) = std::fs::create_dir_all(to)
-            .map_err(|e| fusecast_pipeline::Error::io(to, e))
-            .and_then(|()| export_checkpoint(dir, m.epoch, &checkpoint))
-        {
-            failure = Some(anyhow::Error::from(e));
-            return Control::Stop;
-        }
-        out.emit(Event::Paused {
-            epoch: m.epoch,
-            checkpoint,
-            last,
-        });
-        let mut line = String::new();
-        match stdin.read_line(&mut line) {
-            Ok(0) => Control::Stop,
-            Ok(_) => match line.trim() {
-                "continue" => Control::Continue,
-                "stop" => Control::Stop,
-                other => {
-                    failure = Some(anyhow::anyhow!(
-                        "stdin: expected `continue` or `stop` after epoch {}, got {other:?}",
-                        m.epoch
-                    ));
+    let mut control =
+        |dir: &fusecast_pipeline::RunDir, m: &fusecast_train::metrics::EpochMetrics, last: bool| {
+            let Some(to) = &args.pause_after_epoch else {
+                return Control::Continue;
+            };
+            let checkpoint = to.join(format!("epoch-{:04}", m.epoch));
+            if let Err(e) = std::fs::create_dir_all(to)
+                .map_err(|e| fusecast_pipeline::Error::io(to, e))
+                .and_then(|()| export_checkpoint(dir, m.epoch, &checkpoint))
+            {
+                failure = Some(anyhow::Error::from(e));
+                return Control::Stop;
+            }
+            out.emit(Event::Paused {
+                epoch: m.epoch,
+                checkpoint,
+                last,
+            });
+            let mut line = String::new();
+            match stdin.read_line(&mut line) {
+                Ok(0) => Control::Stop,
+                Ok(_) => match line.trim() {
+                    "continue" => Control::Continue,
+                    "stop" => Control::Stop,
+                    other => {
+                        failure = Some(anyhow::anyhow!(
+                            "stdin: expected `continue` or `stop` after epoch {}, got {other:?}",
+                            m.epoch
+                        ));
+                        Control::Stop
+                    }
+                },
+                Err(e) => {
+                    failure = Some(anyhow::anyhow!("stdin: {e}"));
                     Control::Stop
                 }
-            },
-            Err(e) => {
-                failure = Some(anyhow::anyhow!("stdin: {e}"));
-                Control::Stop
             }
-        }
-    };
+        };
     ops::train_only(&loaded, &start, out.sink(), &mut control)?;
     match failure {
         Some(e) => Err(e),

@@ -95,7 +95,11 @@ impl std::str::FromStr for Override {
 }
 
 /// Sets the dotted `key` of a TOML table to `value`, making the tables on the way.
-pub fn set_key(table: &mut toml::Table, key: &str, value: toml::Value) -> std::result::Result<(), String> {
+pub fn set_key(
+    table: &mut toml::Table,
+    key: &str,
+    value: toml::Value,
+) -> std::result::Result<(), String> {
     let mut parts: Vec<&str> = key.split('.').collect();
     let last = parts.pop().expect("split gives one part");
     let mut at = table;
@@ -231,13 +235,22 @@ mod tests {
     #[test]
     fn overrides_parse_toml_values_and_name_bad_keys() {
         let o: Override = "train.learning_rate=3e-3".parse().unwrap();
-        assert_eq!((o.key.as_str(), o.value), ("train.learning_rate", toml::Value::Float(3e-3)));
+        assert_eq!(
+            (o.key.as_str(), o.value),
+            ("train.learning_rate", toml::Value::Float(3e-3))
+        );
         let o: Override = "run.name=exp-2".parse().unwrap();
         assert_eq!(o.value, toml::Value::String("exp-2".into()));
         let o: Override = "train.devices=[\"cpu\", \"cpu\"]".parse().unwrap();
         assert_eq!(o.value.as_array().unwrap().len(), 2);
-        assert!("train.learning_rate".parse::<Override>().unwrap_err().contains("KEY=VALUE"));
-        assert!("train..x=1".parse::<Override>().unwrap_err().contains("section.key"));
+        assert!("train.learning_rate"
+            .parse::<Override>()
+            .unwrap_err()
+            .contains("KEY=VALUE"));
+        assert!("train..x=1"
+            .parse::<Override>()
+            .unwrap_err()
+            .contains("section.key"));
         let mut t = toml::Table::new();
         set_key(&mut t, "run.name", toml::Value::String("a".into())).unwrap();
         let err = set_key(&mut t, "run.name.deeper", toml::Value::Integer(1)).unwrap_err();

@@ -158,7 +158,10 @@ pub fn collect(base: &LoadedConfig, outcomes: &Path, sink: &dyn Sink) -> Result<
     let mut states = Vec::new();
     for o in outcomes {
         if seen.insert(o.id.clone(), ()).is_some() {
-            return Err(TuneError::space("tune", format!("trial {} is listed twice", o.id)));
+            return Err(TuneError::space(
+                "tune",
+                format!("trial {} is listed twice", o.id),
+            ));
         }
         if o.params.keys().any(|k| k == "clusters.select") {
             return Err(TuneError::space(

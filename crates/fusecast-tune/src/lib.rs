@@ -203,10 +203,7 @@ pub(crate) fn finish(
         &dir.trials_csv(),
         &results::trials_csv(config, &specs, &states, best.as_ref()),
     )?;
-    write_atomic(
-        &dir.curves(),
-        &results::curves_svg(config, &specs, &states),
-    )?;
+    write_atomic(&dir.curves(), &results::curves_svg(config, &specs, &states))?;
     let mut notes = Vec::new();
     let comparison = match &best {
         Some(b) => {

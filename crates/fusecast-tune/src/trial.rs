@@ -202,9 +202,9 @@ pub fn spec(
         path: base.path.clone(),
         base: base.base.clone(),
     };
-    let prepared = cache.get_or_prepare(&loaded).map_err(|e| {
-        TuneError::space("tune", format!("trial {id} ({}): {e}", describe(params)))
-    })?;
+    let prepared = cache
+        .get_or_prepare(&loaded)
+        .map_err(|e| TuneError::space("tune", format!("trial {id} ({}): {e}", describe(params))))?;
     dataset_check(&config, prepared, id, params)?;
     Ok(TrialSpec {
         id: id.to_string(),

@@ -231,7 +231,10 @@ pub fn restore_checkpoint(dir: &RunDir, from: &Path) -> Result<()> {
     };
     for needed in [saved.best(), saved.metrics_jsonl()] {
         if !needed.exists() {
-            return Err(Error::io(&needed, "missing from the checkpoint to resume from"));
+            return Err(Error::io(
+                &needed,
+                "missing from the checkpoint to resume from",
+            ));
         }
     }
     for old in [dir.checkpoints(), dir.best()] {
