@@ -177,6 +177,13 @@ fn paused_epochs_export_checkpoints_and_resume_from_one_equals_an_uninterrupted_
     assert_eq!(code, 0, "{events:?}");
     assert_eq!(curve(&p.join("runs/term")), curve(&p.join("runs/whole")));
 
+    // A run started again exports over its earlier exports.
+    let (events, code) = run(
+        args("whole", &["--pause-after-epoch", "ex-whole"]),
+        &["stop"],
+    );
+    assert_eq!(code, 0, "{events:?}");
+
     // The end of stdin stops a paused run (a bridge that died) cleanly.
     let (events, code) = run(args("eof", &["--pause-after-epoch", "ex-eof"]), &[]);
     assert_eq!(code, 0);

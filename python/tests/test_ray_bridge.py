@@ -60,7 +60,7 @@ hidden_continuous_size = 4
 
 [train]
 batch_size = {batch}
-max_epochs = 4
+max_epochs = {epochs}
 batches_per_epoch = {batches}
 
 [baselines]
@@ -173,12 +173,12 @@ def best_per_cluster(exp: Path) -> dict:
 
 class RayBridge(unittest.TestCase):
     def folder(self, name: str, scheduler: str, slow: bool = False) -> Path:
-        """The experiment's folder; `slow`: epochs of about two seconds (on this machine), long
-        enough to kill the driver inside one."""
+        """The experiment's folder; `slow`: epochs of about a second for the larger cluster (on
+        this machine), long enough to kill the driver inside a trial."""
         d = WORK / name
         d.mkdir()
-        sizes = dict(end="2022-12-31", hidden=16, batch=64, batches=120) if slow else dict(
-            end="2022-06-30", hidden=8, batch=32, batches=3
+        sizes = dict(end="2023-06-30", hidden=16, batch=64, batches=60, epochs=6) if slow else dict(
+            end="2022-06-30", hidden=8, batch=32, batches=3, epochs=4
         )
         (d / "exp.toml").write_text(CONFIG.format(scheduler=scheduler, **sizes))
         return d
@@ -214,20 +214,24 @@ class RayBridge(unittest.TestCase):
         d = self.folder("fifo", "fifo", slow=True)
         exp = d / "runs" / "exp"
         driver = bridge(d, "tune", "exp.toml")
-        # Kill once a trial is past its second epoch and Ray's snapshot has seen it.
+        # Kill while a trial is past its second epoch and short of its fifth (of 6), at least 1.5 s
+        # after that epoch (Ray's experiment snapshot, every TUNE_GLOBAL_CHECKPOINT_S = 1 s,
+        # has recorded a checkpoint of it).
+        def running(trial: Path) -> int:
+            lines = (trial / "metrics.jsonl").read_text().splitlines()
+            outcome = json.loads((trial / "ray-outcome.json").read_text())
+            return len(lines) if outcome["status"] == "RUNNING" else 0
+
         deadline = time.monotonic() + 300
         killed_at = None
-        while time.monotonic() < deadline and driver.poll() is None:
+        while killed_at is None and time.monotonic() < deadline and driver.poll() is None:
             for m in exp.glob("trials/*/metrics.jsonl"):
-                lines = m.read_text().splitlines()
-                outcome = json.loads((m.parent / "ray-outcome.json").read_text())
-                if 2 <= len(lines) < 4 and outcome["status"] == "RUNNING":
-                    killed_at = m.parent.name
+                if 2 <= running(m.parent) < 5:
+                    time.sleep(1.5)
+                    if 2 <= running(m.parent) < 5:
+                        killed_at = m.parent.name
                     break
-            if killed_at:
-                time.sleep(2.5)
-                break
-            time.sleep(0.2)
+            time.sleep(0.1)
         self.assertIsNone(driver.poll(), "the experiment ended before the kill")
         self.assertIsNotNone(killed_at, "no trial reached its second epoch")
         driver.send_signal(signal.SIGKILL)
@@ -237,7 +241,7 @@ class RayBridge(unittest.TestCase):
         rows = trials(exp)
         self.assertEqual(len(rows), 6)
         self.assertEqual({r["status"] for r in rows}, {"TERMINATED"}, rows)
-        self.assertTrue(all(int(r["epochs"]) == 4 for r in rows), rows)
+        self.assertTrue(all(int(r["epochs"]) == 6 for r in rows), rows)
         resumed = {}
         for r in rows:
             starts = [json.loads(l) for l in (d / r["run_dir"] / "ray-starts.jsonl").read_text().splitlines()]

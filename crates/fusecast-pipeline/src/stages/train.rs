@@ -208,6 +208,11 @@ pub fn export_checkpoint(dir: &RunDir, epoch: usize, to: &Path) -> Result<()> {
     copy_dir(&dir.best(), &inside.best())?;
     std::fs::copy(dir.metrics_jsonl(), inside.metrics_jsonl())
         .map_err(|e| Error::io(&dir.metrics_jsonl(), e))?;
+    // An earlier export of the same epoch (a run started again) is replaced.
+    match std::fs::remove_dir_all(to) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(to, e)),
+        _ => {}
+    }
     std::fs::rename(&tmp, to).map_err(|e| Error::io(to, e))
 }
 
