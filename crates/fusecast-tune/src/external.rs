@@ -14,22 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::TuneError;
 use crate::experiment::TrialState;
-use crate::space::{Params, Scope, TuneConfig};
-use crate::store::{write_atomic, ExperimentDir};
+use crate::space::{Params, Scope};
+use crate::store::write_atomic;
 use crate::trial::{self, DataCache};
 use crate::Tuned;
-
-fn parse(base: &LoadedConfig) -> Result<(TuneConfig, ExperimentDir), TuneError> {
-    let table = base.config.tune.clone().ok_or_else(|| {
-        TuneError::space(
-            "tune",
-            format!("{} has no [tune] section", base.path.display()),
-        )
-    })?;
-    let config = TuneConfig::parse(&table)?;
-    let dir = ExperimentDir::new(base.config.run.output_dir.join(&base.config.run.name));
-    Ok((config, dir))
-}
 
 /// One cluster assignment of a `per_cluster` experiment: its `clusters.*` values and the
 /// clusters it splits the series into (one trial each).
@@ -68,7 +56,7 @@ pub struct PlannedTrial {
 /// The plan of the config's experiment; every trial's config checked on its data first, as
 /// `fusecast tune` does, so a bad space fails before an engine starts.
 pub fn plan(base: &LoadedConfig) -> Result<Plan, TuneError> {
-    let (config, dir) = parse(base)?;
+    let (config, dir) = crate::experiment_of(base)?;
     let mut cache = DataCache::default();
     let specs = trial::plan(base, &config, &dir.trials(), &mut cache)?;
     let mut assignments: Vec<Assignment> = Vec::new();
@@ -147,7 +135,7 @@ fn history(path: &Path) -> Result<Vec<EpochMetrics>, TuneError> {
 /// [`Outcome`]), written exactly as `fusecast tune` writes its own: `trials.csv`, `best.toml`,
 /// the curves, the backtest of the best models, `tune.md` and `report.html`.
 pub fn collect(base: &LoadedConfig, outcomes: &Path, sink: &dyn Sink) -> Result<Tuned, TuneError> {
-    let (config, dir) = parse(base)?;
+    let (config, dir) = crate::experiment_of(base)?;
     let text = std::fs::read_to_string(outcomes).map_err(|e| TuneError::io(outcomes, e))?;
     let mut outcomes: Vec<Outcome> =
         serde_json::from_str(&text).map_err(|e| TuneError::io(outcomes, e))?;

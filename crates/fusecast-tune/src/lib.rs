@@ -91,10 +91,8 @@ fn first_difference(then: &serde_json::Value, now: &serde_json::Value) -> Option
     (then["trials"] != now["trials"]).then(|| "the list of trials changed".to_string())
 }
 
-/// Runs the experiment the config's `[tune]` section describes (or, with `resume`, continues
-/// it after an interruption: finished trials are not run again, interrupted ones continue from
-/// their last checkpoint, and the scheduler decides exactly as it did).
-pub fn tune(base: &LoadedConfig, resume: bool, sink: &dyn Sink) -> Result<Tuned, TuneError> {
+/// The config's `[tune]` section parsed and checked, and the experiment's folder.
+pub(crate) fn experiment_of(base: &LoadedConfig) -> Result<(TuneConfig, ExperimentDir), TuneError> {
     let table = base.config.tune.clone().ok_or_else(|| {
         TuneError::space(
             "tune",
@@ -103,6 +101,14 @@ pub fn tune(base: &LoadedConfig, resume: bool, sink: &dyn Sink) -> Result<Tuned,
     })?;
     let config = TuneConfig::parse(&table)?;
     let dir = ExperimentDir::new(base.config.run.output_dir.join(&base.config.run.name));
+    Ok((config, dir))
+}
+
+/// Runs the experiment the config's `[tune]` section describes (or, with `resume`, continues
+/// it after an interruption: finished trials are not run again, interrupted ones continue from
+/// their last checkpoint, and the scheduler decides exactly as it did).
+pub fn tune(base: &LoadedConfig, resume: bool, sink: &dyn Sink) -> Result<Tuned, TuneError> {
+    let (config, dir) = experiment_of(base)?;
     let mut cache = DataCache::default();
     let specs = trial::plan(base, &config, &dir.trials(), &mut cache)?;
     let id = identity(base, &specs);
