@@ -105,29 +105,7 @@ enum Command {
     },
     /// Tune: the trials of the config's [tune] search space, stopped early by its scheduler,
     /// the best per-cluster models assembled and scored against the baselines.
-    Tune {
-        /// The config (not needed with --status).
-        #[arg(required_unless_present = "status")]
-        config: Option<PathBuf>,
-        /// Overrides run.name (the experiment's folder).
-        #[arg(long)]
-        name: Option<String>,
-        /// Continue an interrupted experiment.
-        #[arg(long)]
-        resume: bool,
-        /// Print the trial table of a running or finished experiment folder.
-        #[arg(long, value_name = "EXPERIMENT_DIR", conflicts_with_all = ["config", "resume"])]
-        status: Option<PathBuf>,
-        /// Print the experiment's plan as JSON (settings, dimensions, the clusters of each
-        /// assignment, the trials), every trial checked; run nothing. For another engine (Ray).
-        #[arg(long, conflicts_with_all = ["resume", "collect"])]
-        plan: bool,
-        /// Write the experiment's results (trials.csv, best.toml, the backtest of the best
-        /// models, the report) from trials another engine ran with `fusecast train`, given
-        /// their outcomes as a JSON list of {id, params, cluster, status, message}.
-        #[arg(long, value_name = "OUTCOMES_JSON", conflicts_with = "resume")]
-        collect: Option<PathBuf>,
-    },
+    Tune(commands::tune::Args),
     /// Prepare the panel a config describes and write it as a long table (parquet or CSV).
     Prepare {
         config: PathBuf,
@@ -167,7 +145,7 @@ fn main() -> ExitCode {
         Box::leak(Box::new(terminal::Output::new(cli.quiet, cli.json)));
     if matches!(
         cli.command,
-        Command::Run { .. } | Command::Train(_) | Command::Tune { .. }
+        Command::Run { .. } | Command::Train(_) | Command::Tune(_)
     ) {
         signals::exit_on_sigterm(out);
     }
@@ -178,7 +156,7 @@ fn main() -> ExitCode {
             | Command::Train(_)
             | Command::Baselines { .. }
             | Command::Evaluate { .. }
-            | Command::Tune { .. }
+            | Command::Tune(_)
             | Command::Prepare { .. }
     );
     if !set.is_empty() && !reads_a_config {
@@ -205,25 +183,7 @@ fn main() -> ExitCode {
             refit,
         } => commands::jobs::evaluate(&config, name, refit, set, out),
         Command::Train(args) => commands::train::run(args, set, out),
-        Command::Tune {
-            config,
-            name,
-            resume,
-            status,
-            plan,
-            collect,
-        } => commands::tune::run(
-            commands::tune::Args {
-                config,
-                name,
-                resume,
-                status,
-                plan,
-                collect,
-            },
-            set,
-            out,
-        ),
+        Command::Tune(args) => commands::tune::run(args, set, out),
         Command::Prepare { config, out: path } => commands::jobs::prepare(&config, &path, set, out),
         Command::Predict(args) => commands::predict::run(args, out),
         Command::Report { dir } => commands::report::run(&dir, out),

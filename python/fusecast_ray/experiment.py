@@ -54,17 +54,16 @@ def tune_experiment(
     trials_dir = Path(plan["trials_dir"]).resolve()
     storage_path = Path(storage).resolve() if storage else experiment
     ray_dir = storage_path / RAY_NAME
+    resources = space.resources(plan)
     job = {
         "binary": exe,
         "config": config,
         "overrides": overrides,
         "trials_dir": str(trials_dir),
         "metric": plan["settings"]["metric"],
-        "resources": space.resources(plan),
+        "resources": resources,
     }
-    trainable = tune.with_resources(
-        tune.with_parameters(run_trial, job=job), space.resources(plan)
-    )
+    trainable = tune.with_resources(tune.with_parameters(run_trial, job=job), resources)
     connect(address)
     if resume:
         if not tune.Tuner.can_restore(str(ray_dir)):

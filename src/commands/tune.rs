@@ -9,13 +9,29 @@ use fusecast_pipeline::Config;
 
 use crate::terminal::Output;
 
+#[derive(clap::Args)]
 pub struct Args {
-    pub config: Option<PathBuf>,
-    pub name: Option<String>,
-    pub resume: bool,
-    pub status: Option<PathBuf>,
-    pub plan: bool,
-    pub collect: Option<PathBuf>,
+    /// The config (not needed with --status).
+    #[arg(required_unless_present = "status")]
+    config: Option<PathBuf>,
+    /// Overrides run.name (the experiment's folder).
+    #[arg(long)]
+    name: Option<String>,
+    /// Continue an interrupted experiment.
+    #[arg(long)]
+    resume: bool,
+    /// Print the trial table of a running or finished experiment folder.
+    #[arg(long, value_name = "EXPERIMENT_DIR", conflicts_with_all = ["config", "resume"])]
+    status: Option<PathBuf>,
+    /// Print the experiment's plan as JSON (settings, dimensions, the clusters of each
+    /// assignment, the trials), every trial checked; run nothing. For another engine (Ray).
+    #[arg(long, conflicts_with_all = ["resume", "collect"])]
+    plan: bool,
+    /// Write the experiment's results (trials.csv, best.toml, the backtest of the best
+    /// models, the report) from trials another engine ran with `fusecast train`, given
+    /// their outcomes as a JSON list of {id, params, cluster, status, message}.
+    #[arg(long, value_name = "OUTCOMES_JSON", conflicts_with = "resume")]
+    collect: Option<PathBuf>,
 }
 
 pub fn run(args: Args, overrides: &[Override], out: &Output) -> Result<()> {

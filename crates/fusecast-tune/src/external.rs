@@ -4,7 +4,7 @@
 //! into `trials/<id>/`: the same results [`crate::tune`] writes, from those run directories
 //! and the engine's verdict per trial.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use fusecast_pipeline::events::{Sink, TrialStatus};
@@ -140,12 +140,12 @@ pub fn collect(base: &LoadedConfig, outcomes: &Path, sink: &dyn Sink) -> Result<
     let mut outcomes: Vec<Outcome> =
         serde_json::from_str(&text).map_err(|e| TuneError::io(outcomes, e))?;
     outcomes.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut seen = BTreeMap::new();
+    let mut seen = BTreeSet::new();
     let mut cache = DataCache::default();
     let mut specs = Vec::new();
     let mut states = Vec::new();
     for o in outcomes {
-        if seen.insert(o.id.clone(), ()).is_some() {
+        if !seen.insert(o.id.clone()) {
             return Err(TuneError::space(
                 "tune",
                 format!("trial {} is listed twice", o.id),

@@ -205,7 +205,9 @@ pub fn spec(
     let prepared = cache
         .get_or_prepare(&loaded)
         .map_err(|e| TuneError::space("tune", format!("trial {id} ({}): {e}", describe(params))))?;
-    dataset_check(&config, prepared, id, params)?;
+    // Windows and model checked on the trial's own data before anything trains.
+    fusecast_pipeline::stages::train::dataset_and_model(&config, &prepared.panel)
+        .map_err(|e| TuneError::space("tune", format!("trial {id} ({}): {e}", describe(params))))?;
     Ok(TrialSpec {
         id: id.to_string(),
         params: params.clone(),
@@ -213,18 +215,6 @@ pub fn spec(
         group: group_of(params),
         config,
     })
-}
-
-/// Windows and model checked on the trial's own data.
-fn dataset_check(
-    config: &Config,
-    prepared: &Prepared,
-    id: &str,
-    params: &Params,
-) -> Result<(), TuneError> {
-    fusecast_pipeline::stages::train::dataset_and_model(config, &prepared.panel)
-        .map(|_| ())
-        .map_err(|e| TuneError::space("tune", format!("trial {id} ({}): {e}", describe(params))))
 }
 
 /// Every trial of the experiment, each config checked; with `per_cluster` one trial per
