@@ -107,6 +107,8 @@ hidden_continuous_size = 4
 batch_size = 32
 max_epochs = 1
 batches_per_epoch = 4
+# predict and the backtest must apply the same shifts to agree.
+calibration = "conformal"
 
 [eval]
 windows = 2

@@ -75,6 +75,9 @@ pub enum Part {
     Train,
     Validation,
     Test,
+    /// Every window whose decoder lies in the validation part, one per period (the validation
+    /// windows are laid end to end): the residuals conformal calibration is fitted on.
+    ValidationRolling,
 }
 
 /// One window: the decoder covers `decoder_start..decoder_start + horizon`, the encoder the
@@ -142,6 +145,7 @@ impl Windows {
             Part::Train => (0, split.train_end, spec.stride),
             // Evaluation windows are laid end to end over their part.
             Part::Validation => (split.train_end, split.val_end, spec.horizon),
+            Part::ValidationRolling => (split.train_end, split.val_end, 1),
             Part::Test => (split.val_end, split.len, spec.horizon),
         };
         let mut stretches = Vec::new();

@@ -13,7 +13,9 @@ use fusecast_data::Panel;
 use fusecast_model::burn::module::Module;
 use fusecast_model::burn::tensor::Device;
 use fusecast_model::{Tft, TftConfig};
+use fusecast_train::calibration::ConformalShifts;
 use fusecast_train::checkpoint::Checkpointing;
+use fusecast_train::config::Calibration;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
@@ -34,6 +36,10 @@ pub struct ModelArtifact {
     pub features: FittedFeatures,
     /// `None` when the model has no calendar covariates.
     pub calendar: Option<CalendarSpec>,
+    /// Conformal shifts applied to every forecast (`train.calibration = "conformal"`); fitted
+    /// after training, so a new best model's artifact starts without them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<ConformalShifts>,
 }
 
 impl ModelArtifact {
@@ -43,6 +49,7 @@ impl ModelArtifact {
             model,
             features,
             calendar,
+            calibration: None,
         }
     }
 
@@ -114,6 +121,51 @@ impl ModelArtifact {
             .try_load_file(&weights)
             .map_err(|e| artifact_error(&weights, format!("{e:?}")))?;
         Ok((artifact, model))
+    }
+
+    /// [`ModelArtifact::load`], calibrated as `method` asks: without shifts for `none`; for
+    /// `conformal`, the saved shifts, or shifts fitted on the validation windows of `panel` and
+    /// saved into the artifact when it holds none (every new best model starts without them).
+    pub fn load_calibrated(
+        dir: &Path,
+        method: Calibration,
+        panel: &Panel,
+        batch_size: usize,
+    ) -> Result<(ModelArtifact, Tft)> {
+        let (mut artifact, model) = Self::load(dir)?;
+        if artifact.calibration.is_some() == (method == Calibration::Conformal) {
+            return Ok((artifact, model));
+        }
+        artifact.calibration = match method {
+            Calibration::None => None,
+            Calibration::Conformal => {
+                let (ds, _) = artifact.dataset(panel)?;
+                Some(ConformalShifts::fit(
+                    &model,
+                    &ds,
+                    batch_size,
+                    &Device::flex(),
+                )?)
+            }
+        };
+        artifact.save(&model, dir)?;
+        Ok((artifact, model))
+    }
+
+    /// What the calibration did, for the user: the validation windows it was fitted on and the
+    /// 80% interval's validation coverage before it.
+    pub fn calibration_note(&self) -> Option<String> {
+        let c = self.calibration.as_ref()?;
+        let raw = c
+            .raw_interval(0.1, 0.9)
+            .map(|v| {
+                format!("; the 10-90% interval held {v:.3} of the validation actuals before it")
+            })
+            .unwrap_or_default();
+        Some(format!(
+            "calibration: conformal shifts per quantile level and horizon step fitted on {} validation windows{raw}",
+            c.windows
+        ))
     }
 
     /// Windows over `panel` coded and scaled as in training, with the categories the model's

@@ -100,10 +100,17 @@ fn train_and_backtest(
     let mut forecasts = backtest::baselines(dir, c, prepared, &cutoffs, sink)?;
     // The saved model, not the in-memory one: `evaluate` and prediction load that artifact,
     // and the autodiff backend's kernels differ from the plain one's in the last digits.
-    let (artifact, best) = ModelArtifact::load(&dir.best())?;
+    let (artifact, best) = load_calibrated(dir, c, &prepared.panel)?;
     let ds = artifact_dataset(&artifact, &prepared.panel, sink)?;
     forecasts.push(stage(sink, Stage::TftForecasts, || {
-        tft_forecasts(dir, &best, &ds, &cutoffs, c.train.batch_size)
+        tft_forecasts(
+            dir,
+            &best,
+            artifact.calibration.as_ref(),
+            &ds,
+            &cutoffs,
+            c.train.batch_size,
+        )
     })?);
     save_interpretation(dir, &best, &ds, &cutoffs, c.train.batch_size)?;
     let notes = vec![format!(
@@ -189,6 +196,15 @@ pub fn train_only(
         control(&dir, m, last)
     })?;
     Ok((dir, trained))
+}
+
+/// The run's best model, calibrated as the config asks.
+fn load_calibrated(
+    dir: &RunDir,
+    c: &Config,
+    panel: &fusecast_data::Panel,
+) -> Result<(ModelArtifact, Tft)> {
+    ModelArtifact::load_calibrated(&dir.best(), c.train.calibration, panel, c.train.batch_size)
 }
 
 /// The artifact's windows over `panel`, with what does not match reported.
@@ -303,11 +319,12 @@ pub fn evaluate(loaded: &LoadedConfig, refit: bool, sink: &dyn Sink) -> Result<C
     };
     let mut notes = Vec::new();
     if has_model {
-        let (artifact, model): (ModelArtifact, Tft) = ModelArtifact::load(&dir.best())?;
+        let (artifact, model): (ModelArtifact, Tft) = load_calibrated(&dir, c, panel)?;
         let ds = artifact_dataset(&artifact, panel, sink)?;
         forecasts.push(tft_forecasts(
             &dir,
             &model,
+            artifact.calibration.as_ref(),
             &ds,
             &cutoffs,
             c.train.batch_size,

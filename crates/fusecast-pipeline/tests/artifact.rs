@@ -52,7 +52,7 @@ fn a_loaded_artifact_forecasts_as_the_model_in_memory() {
     assert!(recorded.iter().any(|e| matches!(e, Event::Trained { .. })));
 
     let cutoffs = backtest::cutoffs(c, &prepared.panel, true).unwrap();
-    let in_memory = predict::predict(&trained.model.valid(), &ds, &cutoffs, 16).unwrap();
+    let in_memory = predict::predict(&trained.model.valid(), None, &ds, &cutoffs, 16).unwrap();
 
     // Load it from the folder alone: the model config with its variables and the fitted
     // features come from the artifact, none of them from the data stage.
@@ -61,7 +61,7 @@ fn a_loaded_artifact_forecasts_as_the_model_in_memory() {
     assert_eq!(artifact.model.static_categoricals[0], "series_id");
     let (loaded_ds, unknown) = artifact.dataset(&prepared.panel).unwrap();
     assert!(unknown.is_empty());
-    let from_disk = predict::predict(&model, &loaded_ds, &cutoffs, 16).unwrap();
+    let from_disk = predict::predict(&model, None, &loaded_ds, &cutoffs, 16).unwrap();
     assert_eq!(from_disk.rows.len(), 12 * cutoffs.len());
     assert_eq!(from_disk, in_memory);
 

@@ -38,6 +38,9 @@ pub struct TrainConfig {
     /// (burn's flex backend), `wgpu` (the default adapter), `wgpu:N` (discrete GPU N), or
     /// `auto` alone: one `cpu` replica per core of the machine (the default).
     pub devices: Vec<String>,
+    /// How the saved model's quantiles are calibrated for forecasting (see
+    /// [`crate::calibration`]).
+    pub calibration: Calibration,
 }
 
 impl Default for TrainConfig {
@@ -60,8 +63,20 @@ impl Default for TrainConfig {
             seed: 42,
             checkpoint_every_steps: None,
             devices: vec!["auto".into()],
+            calibration: Calibration::None,
         }
     }
+}
+
+/// Calibration of the quantiles a trained model forecasts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Calibration {
+    /// The model's quantiles as trained.
+    #[default]
+    None,
+    /// Split-conformal shifts per level and horizon step, fitted on the validation windows.
+    Conformal,
 }
 
 /// A validation metric of every epoch (all lower-is-better).

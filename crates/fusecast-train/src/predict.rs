@@ -8,16 +8,18 @@ use fusecast_model::interpret::{Interpretation, InterpretationAccumulator};
 use fusecast_model::tft::TftOutput;
 use fusecast_model::Tft;
 
+use crate::calibration::ConformalShifts;
 use crate::error::TrainError;
 use crate::inputs::tft_input;
 
-/// Forecasts every series from every cutoff (index of the last observed step): the encoder holds
-/// up to `encoder_length` steps ending at the cutoff, the decoder the next `horizon` steps' known
+/// Forecasts every series from every cutoff (index of the last observed step), calibrated by
+/// `calibration` when given: the encoder holds up to `encoder_length` steps ending at the cutoff, the decoder the next `horizon` steps' known
 /// inputs. Quantiles are back on the original scale. Only the pairs a backtest scores
 /// ([`Panel::has_window`](fusecast_data::Panel::has_window)) that the model can forecast
 /// ([`WindowDataset::window_at`]) get a row: on a ragged panel the caller fills the others.
 pub fn forecast_at(
     model: &Tft,
+    calibration: Option<&ConformalShifts>,
     ds: &WindowDataset,
     cutoffs: &[usize],
     batch_size: usize,
@@ -36,7 +38,7 @@ pub fn forecast_at(
             }
         }
     }
-    Ok(forecast_windows(model, ds, &windows, batch_size, device, false)?.0)
+    Ok(forecast_windows(model, calibration, ds, &windows, batch_size, device, false)?.0)
 }
 
 fn check_cutoff(ds: &WindowDataset, c: usize) -> Result<(), TrainError> {
@@ -61,6 +63,7 @@ pub fn cutoff_window(ds: &WindowDataset, s: usize, c: usize) -> Result<Window, T
 /// Forecasts of the given windows, with each window's interpretation when `interpret`.
 pub fn forecast_windows(
     model: &Tft,
+    calibration: Option<&ConformalShifts>,
     ds: &WindowDataset,
     windows: &[Window],
     batch_size: usize,
@@ -77,7 +80,7 @@ pub fn forecast_windows(
         interpretations.append(&mut each);
         for (i, w) in chunk.iter().enumerate() {
             let sc = batch.target_scales[i];
-            out.push(unscaled_row(&levels, h, &pred, i, w, |v| {
+            out.push(unscaled_row(&levels, h, &pred, i, w, calibration, |v| {
                 ds.scaler.unscale_with(sc, v)
             }))
             .map_err(|e| TrainError::Invalid(e.to_string()))?;
@@ -119,22 +122,31 @@ pub fn forward(
     Ok((pred, each))
 }
 
-/// Sample `i` of a forward pass's predictions as a forecast row on the original scale; the
-/// point forecast is the median quantile (the TFT has no mean output), interpolated when 0.5 is
-/// not among the model's quantiles.
+/// Sample `i` of a forward pass's predictions as a forecast row on the original scale, shifted
+/// by `calibration` when given (every forecast of a model goes through here, so none misses
+/// it); the point forecast is the median quantile (the TFT has no mean output), interpolated
+/// when 0.5 is not among the model's quantiles.
 pub fn unscaled_row(
     levels: &[f64],
     h: usize,
     pred: &[f32],
     i: usize,
     w: &Window,
+    calibration: Option<&ConformalShifts>,
     unscale: impl Fn(f64) -> f64,
 ) -> ForecastRow {
     let mut quantiles = vec![Vec::with_capacity(h); levels.len()];
+    let mut step = vec![0.0; levels.len()];
     for k in 0..h {
         let row = (i * h + k) * levels.len();
-        for (q, path) in quantiles.iter_mut().enumerate() {
-            path.push(unscale(pred[row + q] as f64));
+        for (q, v) in step.iter_mut().enumerate() {
+            *v = pred[row + q] as f64;
+        }
+        if let Some(c) = calibration {
+            c.apply(k, &mut step);
+        }
+        for (path, &v) in quantiles.iter_mut().zip(&step) {
+            path.push(unscale(v));
         }
     }
     let mean = (0..h).map(|k| median(levels, &quantiles, k)).collect();

@@ -23,7 +23,7 @@ fn forecasts_at_cutoffs_are_the_models_windows_on_the_original_scale() {
     let (e, h) = (ds.spec.encoder_length, ds.spec.horizon);
     // A late cutoff, and one with room for a full encoder only just.
     let cutoffs = [len - 1 - h, e - 1];
-    let f = forecast_at(&model, &ds, &cutoffs, 5, &device).unwrap();
+    let f = forecast_at(&model, None, &ds, &cutoffs, 5, &device).unwrap();
     assert_eq!(f.rows.len(), p.panel.n_series() * cutoffs.len());
     let levels = &model.config().quantiles;
     let median = levels.iter().position(|l| (l - 0.5).abs() < 1e-12).unwrap();
@@ -69,7 +69,7 @@ fn forecasts_at_cutoffs_are_the_models_windows_on_the_original_scale() {
             .min(ds.spec.min_encoder_length.saturating_sub(2)),
     ] {
         assert!(
-            forecast_at(&model, &ds, &[bad], 5, &device).is_err(),
+            forecast_at(&model, None, &ds, &[bad], 5, &device).is_err(),
             "cutoff {bad} accepted"
         );
     }

@@ -26,16 +26,27 @@ fn assembled(
     let mut out: Option<Forecast> = None;
     for spec in trials {
         let dir = spec.config.run_dir();
-        let (artifact, model) = ModelArtifact::load(&dir.best())?;
         let prepared = cache
             .get(&spec.config)
             .ok_or_else(|| TuneError::space("tune", format!("{}: data not prepared", spec.id)))?;
+        let (artifact, model) = ModelArtifact::load_calibrated(
+            &dir.best(),
+            spec.config.train.calibration,
+            &prepared.panel,
+            spec.config.train.batch_size,
+        )?;
         let own = backtest::cutoffs(&spec.config, &prepared.panel, true)?;
         if own != cutoffs {
             return Err(TuneError::space("tune", format!("trial {} holds out other periods (windows.*) than the base config's backtest; it cannot be scored on the same windows", spec.id)));
         }
         let (ds, _) = artifact.dataset(&prepared.panel)?;
-        let f = predict::predict(&model, &ds, cutoffs, spec.config.train.batch_size)?;
+        let f = predict::predict(
+            &model,
+            artifact.calibration.as_ref(),
+            &ds,
+            cutoffs,
+            spec.config.train.batch_size,
+        )?;
         // The trial's own run directory: the experiment's report shows the winners' models.
         interpret::save_interpretation(&dir, &model, &ds, cutoffs, spec.config.train.batch_size)?;
         let target = out.get_or_insert_with(|| Forecast::new(label, f.horizon, &f.levels));

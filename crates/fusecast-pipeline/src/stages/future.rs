@@ -308,7 +308,8 @@ impl Forecaster {
                 let job = &jobs[j];
                 let window = job.batch.windows[w];
                 let sc = job.batch.target_scales[w];
-                let mut row = unscaled_row(&levels, h, &pred, i, &window, |v| {
+                let calibration = self.artifact.calibration.as_ref();
+                let mut row = unscaled_row(&levels, h, &pred, i, &window, calibration, |v| {
                     job.scaler.unscale_with(sc, v)
                 });
                 if job.non_negative {

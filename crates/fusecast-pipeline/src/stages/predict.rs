@@ -6,6 +6,7 @@ use fusecast_data::window::WindowDataset;
 use fusecast_data::{Forecast, ForecastRow, RowNote};
 use fusecast_model::burn::tensor::Device;
 use fusecast_model::Tft;
+use fusecast_train::calibration::ConformalShifts;
 
 use crate::error::Result;
 use crate::run_dir::RunDir;
@@ -17,12 +18,19 @@ use crate::run_dir::RunDir;
 /// it instead of scoring the TFT on fewer windows.
 pub fn predict(
     model: &Tft,
+    calibration: Option<&ConformalShifts>,
     ds: &WindowDataset,
     cutoffs: &[usize],
     batch_size: usize,
 ) -> Result<Forecast> {
-    let mut f =
-        fusecast_train::predict::forecast_at(model, ds, cutoffs, batch_size, &Device::flex())?;
+    let mut f = fusecast_train::predict::forecast_at(
+        model,
+        calibration,
+        ds,
+        cutoffs,
+        batch_size,
+        &Device::flex(),
+    )?;
     let panel = ds.panel;
     let h = f.horizon;
     let mut have: Vec<(usize, usize)> = f.rows.iter().map(|r| (r.series, r.cutoff)).collect();
@@ -80,11 +88,12 @@ pub fn predict(
 pub fn tft_forecasts(
     dir: &RunDir,
     model: &Tft,
+    calibration: Option<&ConformalShifts>,
     ds: &WindowDataset,
     cutoffs: &[usize],
     batch_size: usize,
 ) -> Result<Forecast> {
-    let f = predict(model, ds, cutoffs, batch_size)?;
+    let f = predict(model, calibration, ds, cutoffs, batch_size)?;
     let path = dir.tft_forecasts();
     RunDir::create_parent(&path)?;
     f.write_csv(ds.panel, &path)?;

@@ -162,7 +162,7 @@ pub fn train(
         }
     }
     let t = trainer.into_trained();
-    let trained = Trained {
+    let mut trained = Trained {
         history: t.history,
         best_epoch: t.best_epoch,
         artifact,
@@ -179,6 +179,16 @@ pub fn train(
         let path = d.metrics_jsonl();
         std::fs::write(&path, lines).map_err(|e| Error::io(&path, e))?;
         trained.artifact.save(&trained.model, &d.best())?;
+        let (artifact, _) = ModelArtifact::load_calibrated(
+            &d.best(),
+            c.train.calibration,
+            ds.panel,
+            c.train.batch_size,
+        )?;
+        if let Some(message) = artifact.calibration_note() {
+            sink.emit(Event::Note { message });
+        }
+        trained.artifact = artifact;
     }
     let best = trained.best();
     sink.emit(Event::Trained {

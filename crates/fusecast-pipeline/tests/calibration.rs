@@ -1,0 +1,154 @@
+//! Conformal calibration: the shifts fitted on the validation windows give every quantile level
+//! its nominal coverage there, step by step, leave the median alone, are saved in the artifact,
+//! dropped and refitted when the config changes, and refused with too few windows.
+
+use fusecast_data::window::Part;
+use fusecast_model::burn::module::Module;
+use fusecast_model::burn::tensor::Device;
+use fusecast_pipeline::events::{Event, Recorder};
+use fusecast_pipeline::stages::{backtest, predict, prepare, train};
+use fusecast_pipeline::{Config, LoadedConfig, ModelArtifact, RunDir};
+use fusecast_train::calibration::ConformalShifts;
+use fusecast_train::config::Calibration;
+use fusecast_train::predict::forecast_windows;
+use fusecast_train::trainer::Control;
+
+fn with_validation(validation_periods: usize) -> LoadedConfig {
+    let text = format!(
+        "[data]\nstart = \"2022-01-01\"\nend = \"2022-08-31\"\n[data.synthetic]\nzones = 12\n\
+        [windows]\nencoder_length = 21\nhorizon = 7\nvalidation_periods = {validation_periods}\ntest_periods = 14\n\
+        [model]\nhidden_size = 16\nattention_heads = 2\nhidden_continuous_size = 8\n\
+        [train]\nbatch_size = 32\nmax_epochs = 2\nbatches_per_epoch = 3\ncalibration = \"conformal\"\n"
+    );
+    LoadedConfig {
+        config: Config::parse(&text).unwrap(),
+        path: "test.toml".into(),
+        base: ".".into(),
+    }
+}
+
+#[test]
+fn conformal_shifts_give_each_level_its_coverage_on_validation() {
+    let loaded = with_validation(14);
+    let c = &loaded.config;
+    let events = Recorder::default();
+    let prepared = prepare::prepare(&loaded, &events).unwrap();
+    let panel = &prepared.panel;
+    let (ds, _) = train::dataset_and_model(c, panel).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = RunDir::new(tmp.path().join("run"));
+    let trained = train::train(Some(&dir), c, &ds, false, &events, &mut |_, _| {
+        Control::Continue
+    })
+    .unwrap();
+    let notes: Vec<_> = events
+        .events()
+        .into_iter()
+        .filter(|e| matches!(e, Event::Note { .. }))
+        .collect();
+    assert!(
+        notes.iter().any(
+            |e| matches!(e, Event::Note { message } if message.contains("96 validation windows"))
+        ),
+        "{notes:?}"
+    );
+    let (artifact, model) = ModelArtifact::load(&dir.best()).unwrap();
+    assert_eq!(artifact, trained.artifact);
+    let shifts = artifact.calibration.clone().expect("calibrated");
+    // 12 series x (14 - 7 + 1) windows.
+    assert_eq!(shifts.windows, 96);
+    let levels = artifact.model.quantiles.clone();
+    let median = levels.iter().position(|l| (l - 0.5).abs() < 1e-9).unwrap();
+    assert!(shifts.shifts.iter().all(|s| s[median] == 0.0));
+    assert!(shifts.shifts.iter().flatten().any(|d| d.abs() > 1e-3));
+
+    // In sample, each level's share of validation actuals at or below it is its nominal level,
+    // at every step, to within the conformal rank's rounding (1/n) and one tie.
+    let (vds, _) = artifact.dataset(panel).unwrap();
+    let windows: Vec<_> = {
+        let w = vds.windows(Part::ValidationRolling).unwrap();
+        (0..w.len()).map(|i| w.get(i)).collect()
+    };
+    let device = Device::flex();
+    let coverage = |calibration: Option<&ConformalShifts>| {
+        let (f, _) =
+            forecast_windows(&model, calibration, &vds, &windows, 32, &device, false).unwrap();
+        let n = f.rows.len() as f64;
+        let mut cov = vec![vec![0.0; levels.len()]; 7];
+        for (row, w) in f.rows.iter().zip(&windows) {
+            for (k, step) in cov.iter_mut().enumerate() {
+                let y = panel.values(w.series)[w.decoder_start + k];
+                for (q, c) in step.iter_mut().enumerate() {
+                    if y <= row.quantiles[q][k] {
+                        *c += 1.0 / n;
+                    }
+                }
+            }
+        }
+        (f, cov)
+    };
+    let (raw, raw_cov) = coverage(None);
+    let (calibrated, cov) = coverage(Some(&shifts));
+    let n = windows.len() as f64;
+    for (k, step) in cov.iter().enumerate() {
+        for (q, &c) in step.iter().enumerate() {
+            if q != median {
+                assert!(
+                    (c - levels[q]).abs() <= 2.0 / n + 1e-9,
+                    "step {k} level {}: coverage {c}, uncalibrated {}",
+                    levels[q],
+                    raw_cov[k][q]
+                );
+            }
+        }
+    }
+    // The shifts moved something the raw model got wrong, and never the median.
+    let worst_raw = (0..7)
+        .flat_map(|k| (0..levels.len()).map(move |q| (k, q)))
+        .filter(|&(_, q)| q != median)
+        .map(|(k, q)| (raw_cov[k][q] - levels[q]).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst_raw > 2.0 / n,
+        "the raw model is already calibrated: {worst_raw}"
+    );
+    for (a, b) in raw.rows.iter().zip(&calibrated.rows) {
+        assert_eq!(a.quantiles[median], b.quantiles[median]);
+        assert_eq!(a.mean, b.mean);
+        for q in 1..levels.len() {
+            assert!((0..7).all(|k| b.quantiles[q - 1][k] <= b.quantiles[q][k]));
+        }
+    }
+
+    // The backtest applies the saved shifts.
+    let cutoffs = backtest::cutoffs(c, panel, true).unwrap();
+    let plain = predict::predict(&model, None, &vds, &cutoffs, 16).unwrap();
+    let shifted = predict::predict(&model, Some(&shifts), &vds, &cutoffs, 16).unwrap();
+    assert_ne!(plain, shifted);
+
+    // `none` drops the shifts from the saved artifact; `conformal` fits the same ones again.
+    let (none, _) =
+        ModelArtifact::load_calibrated(&dir.best(), Calibration::None, panel, 32).unwrap();
+    assert!(none.calibration.is_none());
+    assert!(ModelArtifact::load(&dir.best())
+        .unwrap()
+        .0
+        .calibration
+        .is_none());
+    let (again, _) =
+        ModelArtifact::load_calibrated(&dir.best(), Calibration::Conformal, panel, 7).unwrap();
+    assert_eq!(again.calibration.as_ref(), Some(&shifts));
+    assert_eq!(ModelArtifact::load(&dir.best()).unwrap().0, again);
+
+    // A split with too few validation windows is refused, naming the key.
+    let short = with_validation(7);
+    let (sds, _) = train::dataset_and_model(&short.config, panel).unwrap();
+    let err = ConformalShifts::fit(&trained.model.valid(), &sds, 32, &device)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("train.calibration") && err.contains("12"),
+        "{err}"
+    );
+}

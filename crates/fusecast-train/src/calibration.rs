@@ -1,0 +1,193 @@
+//! Split-conformal calibration of the TFT's quantiles on the validation windows (every decoder
+//! of the validation part, one per period).
+//!
+//! The TFT's quantiles are often too narrow on data it was not tuned on (80% intervals holding
+//! 40-60% of the actuals). For each horizon step k and quantile level q, the shift d[k][q] is the
+//! empirical q-quantile of the validation residuals y - f_q (on the model's scaled target), with
+//! the finite-sample rank of split-conformal prediction: rank ceil((n + 1) q) of n for levels
+//! above the median, floor((n + 1) q) below it, so the interval between two levels holds at
+//! least its nominal share of exchangeable new points. The median is left as the model forecasts
+//! it: calibration widens or narrows the bands, never moves the point forecast. Shifted levels
+//! are sorted back into order, so quantiles never cross.
+
+use fusecast_data::window::{Part, WindowDataset};
+use fusecast_model::burn::tensor::Device;
+use fusecast_model::Tft;
+use serde::{Deserialize, Serialize};
+
+use crate::error::TrainError;
+use crate::inputs::tft_input;
+
+/// The fitted shifts, saved in the model artifact and applied to every forecast made with it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConformalShifts {
+    /// The model's quantile levels, in its output order.
+    pub levels: Vec<f64>,
+    /// `shifts[k][q]`, added to level q's scaled prediction at horizon step k.
+    pub shifts: Vec<Vec<f64>>,
+    /// Validation windows the shifts were fitted on.
+    pub windows: usize,
+    /// Share of validation actuals at or below each level before calibration.
+    pub raw_coverage: Vec<f64>,
+}
+
+/// Fewer validation windows than this cannot place the outer levels of the default quantiles.
+pub const MIN_WINDOWS: usize = 20;
+
+fn is_median(level: f64) -> bool {
+    (level - 0.5).abs() < 1e-9
+}
+
+/// Rank (1-based, of `n` sorted residuals) of the conformal quantile at `level`.
+fn rank(level: f64, n: usize) -> usize {
+    // The tolerance keeps (n + 1) q that is an integer in exact arithmetic from rounding past it.
+    let r = (n as f64 + 1.0) * level;
+    let r = if level > 0.5 {
+        (r - 1e-9).ceil()
+    } else {
+        (r + 1e-9).floor()
+    };
+    (r as usize).clamp(1, n)
+}
+
+impl ConformalShifts {
+    /// The shifts from residuals `residuals[k][q]` (each step's and level's, any order).
+    pub fn from_residuals(levels: &[f64], mut residuals: Vec<Vec<Vec<f64>>>) -> Self {
+        let windows = residuals
+            .first()
+            .and_then(|r| r.first())
+            .map_or(0, Vec::len);
+        let raw_coverage = (0..levels.len())
+            .map(|q| {
+                let (below, all) = residuals.iter().fold((0usize, 0usize), |(b, a), step| {
+                    let at = step[q].iter().filter(|&&r| r <= 0.0).count();
+                    (b + at, a + step[q].len())
+                });
+                below as f64 / all.max(1) as f64
+            })
+            .collect();
+        let shifts = residuals
+            .iter_mut()
+            .map(|step| {
+                step.iter_mut()
+                    .zip(levels)
+                    .map(|(r, &level)| {
+                        if is_median(level) || r.is_empty() {
+                            return 0.0;
+                        }
+                        r.sort_by(f64::total_cmp);
+                        r[rank(level, r.len()) - 1]
+                    })
+                    .collect()
+            })
+            .collect();
+        ConformalShifts {
+            levels: levels.to_vec(),
+            shifts,
+            windows,
+            raw_coverage,
+        }
+    }
+
+    /// Fits the shifts of `model` on the validation windows of `ds`.
+    pub fn fit(
+        model: &Tft,
+        ds: &WindowDataset,
+        batch_size: usize,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
+        let levels = model.config().quantiles.clone();
+        let windows = ds.windows(Part::ValidationRolling)?;
+        if windows.len() < MIN_WINDOWS {
+            return Err(TrainError::config(
+                "calibration",
+                format!(
+                    "\"conformal\" needs at least {MIN_WINDOWS} validation windows, the split holds {}; lengthen windows.validation_periods or set train.calibration = \"none\"",
+                    windows.len()
+                ),
+            ));
+        }
+        let h = ds.spec.horizon;
+        let nq = levels.len();
+        let mut residuals = vec![vec![Vec::with_capacity(windows.len()); nq]; h];
+        let all: Vec<usize> = (0..windows.len()).collect();
+        for chunk in all.chunks(batch_size.max(1)) {
+            let ws: Vec<_> = chunk.iter().map(|&i| windows.get(i)).collect();
+            let batch = ds.batch(&ws);
+            let pred: Vec<f32> = model
+                .forward(tft_input(&batch, &ds.layout, device))
+                .prediction
+                .into_data()
+                .try_to_vec()
+                .map_err(|e| TrainError::Invalid(format!("reading predictions: {e:?}")))?;
+            for i in 0..batch.size {
+                for (k, step) in residuals.iter_mut().enumerate() {
+                    let y = batch.target[i * h + k] as f64;
+                    for (q, r) in step.iter_mut().enumerate() {
+                        r.push(y - pred[(i * h + k) * nq + q] as f64);
+                    }
+                }
+            }
+        }
+        Ok(Self::from_residuals(&levels, residuals))
+    }
+
+    /// Step `k`'s scaled quantiles (in level order), shifted and sorted back into order.
+    pub fn apply(&self, k: usize, scaled: &mut [f64]) {
+        for (v, d) in scaled.iter_mut().zip(&self.shifts[k]) {
+            *v += d;
+        }
+        scaled.sort_by(f64::total_cmp);
+    }
+
+    /// The validation coverage of the interval between `lo` and `hi` before calibration, when
+    /// both are model levels.
+    pub fn raw_interval(&self, lo: f64, hi: f64) -> Option<f64> {
+        let at = |l: f64| self.levels.iter().position(|x| (x - l).abs() < 1e-9);
+        Some(self.raw_coverage[at(hi)?] - self.raw_coverage[at(lo)?])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_are_split_conformal_and_stay_in_range() {
+        // n = 9: (n + 1) q = 9 for q = 0.9 and 1 for q = 0.1.
+        assert_eq!(rank(0.9, 9), 9);
+        assert_eq!(rank(0.1, 9), 1);
+        assert_eq!(rank(0.75, 9), 8); // ceil(7.5)
+        assert_eq!(rank(0.25, 9), 2); // floor(2.5)
+        assert_eq!(rank(0.98, 9), 9);
+        assert_eq!(rank(0.02, 9), 1);
+    }
+
+    #[test]
+    fn shifts_cover_the_residuals_and_leave_the_median() {
+        let levels = [0.1, 0.5, 0.9];
+        // One step; residuals 1..=99 for every level.
+        let r: Vec<f64> = (1..=99).map(f64::from).collect();
+        let c = ConformalShifts::from_residuals(&levels, vec![vec![r.clone(), r.clone(), r]]);
+        // ceil(100 * 0.9) = 90th of 99, floor(100 * 0.1) = 10th.
+        assert_eq!(c.shifts, vec![vec![10.0, 0.0, 90.0]]);
+        assert_eq!(c.windows, 99);
+        assert_eq!(c.raw_coverage, vec![0.0; 3]);
+        // A shifted level that crosses another is sorted back into order.
+        let mut q = vec![0.0, 5.0, 6.0];
+        c.apply(0, &mut q);
+        assert_eq!(q, vec![5.0, 10.0, 96.0]);
+    }
+
+    #[test]
+    fn raw_coverage_counts_actuals_at_or_below_each_level() {
+        let levels = [0.1, 0.9];
+        let lo = vec![-1.0, 0.0, 1.0, 2.0];
+        let hi = vec![-3.0, -2.0, -1.0, 4.0];
+        let c = ConformalShifts::from_residuals(&levels, vec![vec![lo, hi]]);
+        assert_eq!(c.raw_coverage, vec![0.5, 0.75]);
+        assert_eq!(c.raw_interval(0.1, 0.9), Some(0.25));
+        assert_eq!(c.raw_interval(0.2, 0.9), None);
+    }
+}
