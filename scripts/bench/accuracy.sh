@@ -9,6 +9,10 @@
 #
 #   scripts/bench/accuracy.sh [PANELS...]        (default: flights taxi synthetic)
 #   EPOCHS=12 BATCHES=30 NORMALIZERS="series window window_robust" scripts/bench/accuracy.sh
+#   NORMALIZERS="window_robust window_robust+conformal" SEED=7 OUT=/tmp/acc7 scripts/bench/accuracy.sh flights
+#
+# A variant `NORM+conformal` also sets train.calibration = "conformal" (the same model, its
+# quantiles shifted by the validation residuals).
 #
 # Kept small enough for 2 cores: at most EPOCHS x BATCHES training batches per TFT with early
 # stopping (patience 3). The baselines run once per panel (with the first normalizer's run; they
@@ -23,7 +27,7 @@ PANELS=${*:-flights taxi synthetic}
 export EPOCHS=${EPOCHS:-12}
 export BATCHES=${BATCHES:-30}
 NORMALIZERS=${NORMALIZERS:-series window window_robust}
-OUT=scripts/bench/out/accuracy
+OUT=${OUT:-scripts/bench/out/accuracy}
 mkdir -p "$OUT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/fusecast-target}"
 BIN=${BIN:-}
@@ -37,7 +41,8 @@ fi
 make_config() { # panel normalizer baselines(json list) out
   python3 - "$ROOT" "$@" <<'PYEOF'
 import json, os, sys, tomllib
-root, panel, normalizer, baselines, out = sys.argv[1:]
+root, panel, variant, baselines, out = sys.argv[1:]
+normalizer, _, calibration = variant.partition("+")
 epochs, batches = int(os.environ["EPOCHS"]), int(os.environ["BATCHES"])
 if panel == "flights":
     c = {
@@ -56,11 +61,11 @@ else:
     d = c.setdefault("data", {})
     if "paths" in d:
         d["paths"] = [p if p.startswith("/") else f"{root}/configs/{p}" for p in d["paths"]]
-c["run"] = {"name": f"{panel}-{normalizer}", "output_dir": "runs"}
+c["run"] = {"name": f"{panel}-{variant}", "output_dir": "runs"}
 c.setdefault("windows", {})["target_normalizer"] = normalizer
 t = c.setdefault("train", {})
 t.update({"max_epochs": epochs, "batches_per_epoch": batches, "early_stopping_patience": 3,
-          "plateau_patience": 2, "seed": 42})
+          "plateau_patience": 2, "seed": int(os.environ.get("SEED", "42")), "calibration": calibration or "none"})
 c["baselines"] = {**c.get("baselines", {}), "models": json.loads(baselines)}
 
 def value(v):

@@ -8,7 +8,8 @@
 //! above the median, floor((n + 1) q) below it, so the interval between two levels holds at
 //! least its nominal share of exchangeable new points. The median is left as the model forecasts
 //! it: calibration widens or narrows the bands, never moves the point forecast. Shifted levels
-//! are sorted back into order, so quantiles never cross.
+//! are sorted back into order, so quantiles never cross. On count data, whose forecasts are
+//! clamped at 0, an actual 0 is covered by every quantile and ranks below every residual.
 
 use fusecast_data::window::{Part, WindowDataset};
 use fusecast_model::burn::tensor::Device;
@@ -77,7 +78,13 @@ impl ConformalShifts {
                             return 0.0;
                         }
                         r.sort_by(f64::total_cmp);
-                        r[rank(level, r.len()) - 1]
+                        let d = r[rank(level, r.len()) - 1];
+                        // Ranked among the actuals at the floor (covered by any shift): as low
+                        // as the other residuals go.
+                        match d.is_finite() {
+                            true => d,
+                            false => r.iter().copied().find(|x| x.is_finite()).unwrap_or(0.0),
+                        }
                     })
                     .collect()
             })
@@ -110,6 +117,7 @@ impl ConformalShifts {
         }
         let h = ds.spec.horizon;
         let nq = levels.len();
+        let floor = ds.panel.is_non_negative();
         let mut residuals = vec![vec![Vec::with_capacity(windows.len()); nq]; h];
         let all: Vec<usize> = (0..windows.len()).collect();
         for chunk in all.chunks(batch_size.max(1)) {
@@ -121,11 +129,18 @@ impl ConformalShifts {
                 .into_data()
                 .try_to_vec()
                 .map_err(|e| TrainError::Invalid(format!("reading predictions: {e:?}")))?;
-            for i in 0..batch.size {
+            for (i, w) in ws.iter().enumerate() {
+                let actual = &ds.panel.values(w.series)[w.decoder_start..];
                 for (k, step) in residuals.iter_mut().enumerate() {
                     let y = batch.target[i * h + k] as f64;
+                    // Forecasts of count data are clamped at 0, so an actual 0 is at or below
+                    // every quantile whatever the shift.
+                    let at_floor = floor && actual[k] <= 0.0;
                     for (q, r) in step.iter_mut().enumerate() {
-                        r.push(y - pred[(i * h + k) * nq + q] as f64);
+                        r.push(match at_floor {
+                            true => f64::NEG_INFINITY,
+                            false => y - pred[(i * h + k) * nq + q] as f64,
+                        });
                     }
                 }
             }
@@ -178,6 +193,17 @@ mod tests {
         let mut q = vec![0.0, 5.0, 6.0];
         c.apply(0, &mut q);
         assert_eq!(q, vec![5.0, 10.0, 96.0]);
+    }
+
+    #[test]
+    fn actuals_at_the_floor_rank_lowest_and_never_become_the_shift() {
+        let levels = [0.1, 0.9];
+        let inf = f64::NEG_INFINITY;
+        // Five of ten actuals at the floor: rank 1 of the 0.1 level lands on one of them.
+        let r = vec![inf, inf, inf, inf, inf, -2.0, -1.0, 1.0, 2.0, 3.0];
+        let c = ConformalShifts::from_residuals(&levels, vec![vec![r.clone(), r]]);
+        assert_eq!(c.shifts, vec![vec![-2.0, 3.0]]);
+        assert_eq!(c.raw_coverage, vec![0.7, 0.7]);
     }
 
     #[test]

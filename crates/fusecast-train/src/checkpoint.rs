@@ -78,12 +78,15 @@ impl RunIdentity {
         }
         let mut train = serde_json::to_value(&train).expect("config serializes");
         let fields = train.as_object_mut().expect("an object");
+        // Budgets, devices and the calibration fitted after training do not change what an
+        // epoch computes: a resume may change them.
         for budget in [
             "max_epochs",
             "max_steps",
             "time_budget_s",
             "checkpoint_every_steps",
             "devices",
+            "calibration",
         ] {
             fields.remove(budget);
         }
