@@ -125,7 +125,8 @@ impl ModelArtifact {
 
     /// [`ModelArtifact::load`], calibrated as `method` asks: without shifts for `none`; for
     /// `conformal`, the saved shifts, or shifts fitted on the validation windows of `panel` and
-    /// saved into the artifact when it holds none (every new best model starts without them).
+    /// saved into the artifact when it holds none (every new best model starts without them);
+    /// `auto` as `conformal` where the validation part holds enough windows, else as `none`.
     pub fn load_calibrated(
         dir: &Path,
         method: Calibration,
@@ -133,13 +134,16 @@ impl ModelArtifact {
         batch_size: usize,
     ) -> Result<(ModelArtifact, Tft)> {
         let (mut artifact, model) = Self::load(dir)?;
-        if artifact.calibration.is_some() == (method == Calibration::Conformal) {
+        if artifact.calibration.is_some() == (method != Calibration::None) {
             return Ok((artifact, model));
         }
         artifact.calibration = match method {
             Calibration::None => None,
-            Calibration::Conformal => {
+            Calibration::Auto | Calibration::Conformal => {
                 let (ds, _) = artifact.dataset(panel)?;
+                if method == Calibration::Auto && !ConformalShifts::enough_windows(&ds)? {
+                    return Ok((artifact, model));
+                }
                 Some(ConformalShifts::fit(
                     &model,
                     &ds,
@@ -153,9 +157,14 @@ impl ModelArtifact {
     }
 
     /// What the calibration did, for the user: the validation windows it was fitted on and the
-    /// 80% interval's validation coverage before it.
-    pub fn calibration_note(&self) -> Option<String> {
-        let c = self.calibration.as_ref()?;
+    /// 80% interval's validation coverage before it, or why `auto` left the quantiles as trained.
+    pub fn calibration_note(&self, method: Calibration) -> Option<String> {
+        let Some(c) = self.calibration.as_ref() else {
+            return (method == Calibration::Auto).then(|| format!(
+                "calibration: none, the validation part holds fewer than {} windows (lengthen windows.validation_periods for conformal calibration)",
+                fusecast_train::calibration::MIN_WINDOWS
+            ));
+        };
         let raw = c
             .raw_interval(0.1, 0.9)
             .map(|v| {

@@ -152,4 +152,20 @@ fn conformal_shifts_give_each_level_its_coverage_on_validation() {
         err.contains("train.calibration") && err.contains("12"),
         "{err}"
     );
+    // `auto` (the default) leaves such a model as trained, and says so.
+    assert!(!ConformalShifts::enough_windows(&sds).unwrap());
+    let mut auto = short.config.clone();
+    auto.train.calibration = Calibration::Auto;
+    let short_dir = RunDir::new(tmp.path().join("short"));
+    let notes = Recorder::default();
+    let t = train::train(Some(&short_dir), &auto, &sds, false, &notes, &mut |_, _| {
+        Control::Continue
+    })
+    .unwrap();
+    assert!(t.artifact.calibration.is_none());
+    assert!(notes
+        .events()
+        .iter()
+        .any(|e| matches!(e, Event::Note { message } if message.starts_with("calibration: none"))));
+    assert_eq!(Calibration::default(), Calibration::Auto);
 }

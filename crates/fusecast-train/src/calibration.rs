@@ -97,6 +97,11 @@ impl ConformalShifts {
         }
     }
 
+    /// Whether the validation part of `ds` holds enough windows to fit shifts on.
+    pub fn enough_windows(ds: &WindowDataset) -> Result<bool, TrainError> {
+        Ok(ds.windows(Part::ValidationRolling)?.len() >= MIN_WINDOWS)
+    }
+
     /// Fits the shifts of `model` on the validation windows of `ds`.
     pub fn fit(
         model: &Tft,
@@ -106,7 +111,7 @@ impl ConformalShifts {
     ) -> Result<Self, TrainError> {
         let levels = model.config().quantiles.clone();
         let windows = ds.windows(Part::ValidationRolling)?;
-        if windows.len() < MIN_WINDOWS {
+        if !Self::enough_windows(ds)? {
             return Err(TrainError::config(
                 "calibration",
                 format!(

@@ -63,7 +63,7 @@ impl Default for TrainConfig {
             seed: 42,
             checkpoint_every_steps: None,
             devices: vec!["auto".into()],
-            calibration: Calibration::None,
+            calibration: Calibration::Auto,
         }
     }
 }
@@ -72,10 +72,13 @@ impl Default for TrainConfig {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Calibration {
-    /// The model's quantiles as trained.
+    /// `conformal` when the validation part holds enough windows, else `none` (with a note).
     #[default]
+    Auto,
+    /// The model's quantiles as trained.
     None,
-    /// Split-conformal shifts per level and horizon step, fitted on the validation windows.
+    /// Split-conformal shifts per level and horizon step, fitted on the validation windows;
+    /// too few windows is an error.
     Conformal,
 }
 

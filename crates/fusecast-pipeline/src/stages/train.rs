@@ -185,7 +185,7 @@ pub fn train(
             ds.panel,
             c.train.batch_size,
         )?;
-        if let Some(message) = artifact.calibration_note() {
+        if let Some(message) = artifact.calibration_note(c.train.calibration) {
             sink.emit(Event::Note { message });
         }
         trained.artifact = artifact;
