@@ -36,8 +36,8 @@ pub struct ModelArtifact {
     pub features: FittedFeatures,
     /// `None` when the model has no calendar covariates.
     pub calendar: Option<CalendarSpec>,
-    /// Conformal shifts applied to every forecast (`train.calibration = "conformal"`); fitted
-    /// after training, so a new best model's artifact starts without them.
+    /// Conformal shifts applied to every forecast (`train.calibration` `auto` or `conformal`);
+    /// fitted after training, so a new best model's artifact starts without them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<ConformalShifts>,
 }

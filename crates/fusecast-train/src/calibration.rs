@@ -36,6 +36,10 @@ pub struct ConformalShifts {
 /// Fewer validation windows than this cannot place the outer levels of the default quantiles.
 pub const MIN_WINDOWS: usize = 20;
 
+fn enough(windows: usize) -> bool {
+    windows >= MIN_WINDOWS
+}
+
 fn is_median(level: f64) -> bool {
     (level - 0.5).abs() < 1e-9
 }
@@ -99,7 +103,7 @@ impl ConformalShifts {
 
     /// Whether the validation part of `ds` holds enough windows to fit shifts on.
     pub fn enough_windows(ds: &WindowDataset) -> Result<bool, TrainError> {
-        Ok(ds.windows(Part::ValidationRolling)?.len() >= MIN_WINDOWS)
+        Ok(enough(ds.windows(Part::ValidationRolling)?.len()))
     }
 
     /// Fits the shifts of `model` on the validation windows of `ds`.
@@ -111,7 +115,7 @@ impl ConformalShifts {
     ) -> Result<Self, TrainError> {
         let levels = model.config().quantiles.clone();
         let windows = ds.windows(Part::ValidationRolling)?;
-        if !Self::enough_windows(ds)? {
+        if !enough(windows.len()) {
             return Err(TrainError::config(
                 "calibration",
                 format!(

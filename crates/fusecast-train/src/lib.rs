@@ -1,7 +1,8 @@
 //! Fusecast's training stage: one global TFT over all series of a panel.
 //!
 //! Modules, lowest first: `config`, `metrics`, `error` (what every other module shares);
-//! `inputs`, `clip`, `parallel`, `step`, `validation`; `checkpoint`; `trainer`; `calibration`; `predict`.
+//! `inputs`, `clip`, `parallel`, `step`, `validation`; `checkpoint`; `trainer`; `calibration`;
+//! `predict`.
 
 pub mod calibration;
 pub mod checkpoint;

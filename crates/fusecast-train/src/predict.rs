@@ -13,8 +13,8 @@ use crate::error::TrainError;
 use crate::inputs::tft_input;
 
 /// Forecasts every series from every cutoff (index of the last observed step), calibrated by
-/// `calibration` when given: the encoder holds up to `encoder_length` steps ending at the cutoff, the decoder the next `horizon` steps' known
-/// inputs. Quantiles are back on the original scale. Only the pairs a backtest scores
+/// `calibration` when given: the encoder holds up to `encoder_length` steps ending at the
+/// cutoff, the decoder the next `horizon` steps' known inputs. Quantiles are back on the original scale. Only the pairs a backtest scores
 /// ([`Panel::has_window`](fusecast_data::Panel::has_window)) that the model can forecast
 /// ([`WindowDataset::window_at`]) get a row: on a ragged panel the caller fills the others.
 pub fn forecast_at(

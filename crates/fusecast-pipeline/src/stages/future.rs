@@ -297,6 +297,7 @@ impl Forecaster {
             batch_size
         };
         let device = Device::flex();
+        let calibration = self.artifact.calibration.as_ref();
         for chunk in all.chunks(pass) {
             let parts: Vec<Batch> = split_runs(chunk)
                 .into_iter()
@@ -308,7 +309,6 @@ impl Forecaster {
                 let job = &jobs[j];
                 let window = job.batch.windows[w];
                 let sc = job.batch.target_scales[w];
-                let calibration = self.artifact.calibration.as_ref();
                 let mut row = unscaled_row(&levels, h, &pred, i, &window, calibration, |v| {
                     job.scaler.unscale_with(sc, v)
                 });
