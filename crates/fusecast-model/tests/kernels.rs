@@ -13,7 +13,7 @@ use fusecast_model::burn::optim::GradientsParams;
 use fusecast_model::burn::tensor::{Device, Distribution, Tensor, TensorData};
 use fusecast_model::grn::{Grn, GrnDims, StepContext};
 use fusecast_model::kernels::fast_math::with_baseline;
-use fusecast_model::kernels::{fused_on, with_composed};
+use fusecast_model::kernels::{self, fused_on, with_composed};
 use fusecast_model::layers::{elu1, AddNorm, GateAddNorm, GroupedLayerNorm};
 use fusecast_model::lstm::Lstm;
 use fusecast_model::Tft;
@@ -290,4 +290,72 @@ fn inference_without_autodiff_matches_composed() {
     let fused = predict();
     let composed = with_composed(predict);
     assert_close(&fused, &composed, 5e-5, max_abs(&composed), "inference");
+}
+
+/// The inference kernels compute in place: on the plain flex device they give the training
+/// forward's values bit for bit, and an input still held elsewhere is left as it was.
+#[test]
+fn in_place_inference_kernels_equal_the_training_forward_and_spare_shared_inputs() {
+    let (_rng, train) = device();
+    let infer = Device::flex();
+    let data = |seed: u64, shape: [usize; 3]| {
+        let n = shape.iter().product::<usize>();
+        let v: Vec<f32> = (0..n)
+            .map(|i| (((i as u64 * 7919 + seed * 104_729) % 1000) as f32 / 250.0 - 2.0))
+            .collect();
+        TensorData::new(v, shape)
+    };
+    let on = |d: &Device, t: &TensorData| Tensor::<3>::from_data(t.clone(), d);
+    let params = |d: &Device| {
+        let g = data(3, [1, 3, 12]);
+        let b = data(4, [1, 3, 12]);
+        (on(d, &g).reshape([3, 12]), on(d, &b).reshape([3, 12]))
+    };
+    let (a, ng, skip) = (
+        data(5, [3, 7, 12]),
+        data(6, [3, 7, 12]),
+        data(7, [3, 7, 12]),
+    );
+    for axis in [0, 1] {
+        let shape = if axis == 0 { [3, 7, 12] } else { [7, 3, 12] };
+        let x = data(8, shape);
+        let (gt, bt) = params(&train);
+        let (gi, bi) = params(&infer);
+        let want = values(kernels::layer_norm(on(&train, &x), gt, bt, axis));
+        let kept = on(&infer, &x);
+        let got = values(kernels::layer_norm(kept.clone(), gi, bi, axis));
+        assert_eq!(got, want, "layer norm, groups on axis {axis}");
+        assert_eq!(
+            values(kept),
+            values(on(&infer, &x)),
+            "a shared input was overwritten"
+        );
+    }
+    let (gt, bt) = params(&train);
+    let want = values(kernels::gate_add_norm(
+        on(&train, &a),
+        on(&train, &ng),
+        on(&train, &skip),
+        gt,
+        bt,
+    ));
+    let (gi, bi) = params(&infer);
+    let kept = on(&infer, &a);
+    let got = values(kernels::gate_add_norm(
+        kept.clone(),
+        on(&infer, &ng),
+        on(&infer, &skip),
+        gi,
+        bi,
+    ));
+    assert_eq!(got, want, "gate add norm");
+    assert_eq!(
+        values(kept),
+        values(on(&infer, &a)),
+        "a shared gate input was overwritten"
+    );
+    // A unique input is the output's buffer: the values must still be ELU's.
+    let want = values(kernels::elu(on(&train, &a)));
+    assert_eq!(values(kernels::elu(on(&infer, &a))), want, "elu");
+    assert!(want.iter().any(|v| *v < 0.0) && want.iter().any(|v| *v > 0.0));
 }

@@ -35,6 +35,13 @@ impl HostTensor {
             .expect("contiguous f32 by construction")
     }
 
+    /// The data to overwrite: in place when this tensor holds its buffer alone, else in a copy
+    /// it then holds (no zeroed allocation either way).
+    pub fn data_mut(&mut self) -> &mut [f32] {
+        let n = self.0.layout().num_elements();
+        &mut self.0.storage_mut::<f32>()[..n]
+    }
+
     pub fn dims(&self) -> Vec<usize> {
         self.0.layout().shape().to_vec()
     }

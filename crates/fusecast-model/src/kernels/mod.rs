@@ -178,6 +178,16 @@ fn lstm_forward(
     (out.into_flex(), state)
 }
 
+fn check_gate_shapes(a: &HostTensor, ng: &HostTensor, skip: &HostTensor) {
+    assert!(
+        ng.dims() == a.dims() && skip.dims() == a.dims(),
+        "fused gate-add-norm: a, ng and skip must have one shape, got {:?}, {:?}, {:?}",
+        a.dims(),
+        ng.dims(),
+        skip.dims()
+    );
+}
+
 /// GateAddNorm's output and what its backward keeps.
 fn gate_add_norm_forward(
     a: HostTensor,
@@ -187,13 +197,7 @@ fn gate_add_norm_forward(
     beta: &HostTensor,
 ) -> (FlexTensor, NormState) {
     let n = a.data().len();
-    assert!(
-        ng.dims() == a.dims() && skip.dims() == a.dims(),
-        "fused gate-add-norm: a, ng and skip must have one shape, got {:?}, {:?}, {:?}",
-        a.dims(),
-        ng.dims(),
-        skip.dims()
-    );
+    check_gate_shapes(&a, ng, skip);
     let mut sig = vec![0f32; n];
     let mut u = vec![0f32; n];
     norm::gate_add(a.data(), ng.data(), skip.data(), &mut sig, &mut u);
@@ -203,13 +207,13 @@ fn gate_add_norm_forward(
     (out, state)
 }
 
-/// LayerNorm's output and what its backward keeps.
-fn layer_norm_forward(
+/// The row length and groups of a layer norm of `x`, its `gamma` and `beta` checked against them.
+fn norm_groups(
     x: &HostTensor,
-    gamma: HostTensor,
+    gamma: &HostTensor,
     beta: &HostTensor,
     group_axis: usize,
-) -> (FlexTensor, NormState) {
+) -> (usize, Groups) {
     let (d, groups) = groups_of(x, group_axis);
     let expected = [x.dims()[group_axis], d];
     assert!(
@@ -219,6 +223,29 @@ fn layer_norm_forward(
         gamma.dims(),
         beta.dims()
     );
+    (d, groups)
+}
+
+/// Inference's layer norm, written over `x` (see [`HostTensor::data_mut`]).
+fn layer_norm_in_place(
+    mut x: HostTensor,
+    gamma: &HostTensor,
+    beta: &HostTensor,
+    group_axis: usize,
+) -> FlexTensor {
+    let (d, groups) = norm_groups(&x, gamma, beta, group_axis);
+    norm::normalize_in_place(x.data_mut(), gamma.data(), beta.data(), d, groups);
+    x.into_flex()
+}
+
+/// LayerNorm's output and what its backward keeps.
+fn layer_norm_forward(
+    x: &HostTensor,
+    gamma: HostTensor,
+    beta: &HostTensor,
+    group_axis: usize,
+) -> (FlexTensor, NormState) {
+    let (d, groups) = norm_groups(x, &gamma, beta, group_axis);
     let (y, saved) = norm::layer_norm(x.data(), gamma.data(), beta.data(), d, groups);
     let state = NormState {
         saved: Arc::new(saved),
@@ -236,7 +263,8 @@ fn elu_forward(x: &HostTensor) -> HostTensor {
     HostTensor::new(y, x.dims())
 }
 
-/// Inference: the same forward, its saved state dropped.
+/// Inference: the same values as the training forward (tested), computed in place where the
+/// input's buffer is free and keeping nothing for a backward; the LSTM's forward drops its state.
 impl TftKernels for Flex {
     fn fused_lstm(
         xp: FloatTensor<Self>,
@@ -256,7 +284,10 @@ impl TftKernels for Flex {
         beta: FloatTensor<Self>,
     ) -> FloatTensor<Self> {
         let f = HostTensor::from_flex;
-        gate_add_norm_forward(f(a), &f(ng), &f(skip), f(gamma), &f(beta)).0
+        let (mut a, ng, skip) = (f(a), f(ng), f(skip));
+        check_gate_shapes(&a, &ng, &skip);
+        norm::gate_add_in_place(a.data_mut(), ng.data(), skip.data());
+        layer_norm_in_place(a, &f(gamma), &f(beta), 0)
     }
 
     fn fused_layer_norm(
@@ -266,11 +297,13 @@ impl TftKernels for Flex {
         group_axis: usize,
     ) -> FloatTensor<Self> {
         let f = HostTensor::from_flex;
-        layer_norm_forward(&f(x), f(gamma), &f(beta), group_axis).0
+        layer_norm_in_place(f(x), &f(gamma), &f(beta), group_axis)
     }
 
     fn fused_elu(x: FloatTensor<Self>) -> FloatTensor<Self> {
-        elu_forward(&HostTensor::from_flex(x)).into_flex()
+        let mut x = HostTensor::from_flex(x);
+        norm::elu_in_place(x.data_mut());
+        x.into_flex()
     }
 }
 

@@ -35,32 +35,47 @@ pub struct NormSaved {
     pub rstd: Vec<f32>,
 }
 
-/// The sum of `f(k)` for `k < n`, in 8 interleaved partial sums: a sequential float sum cannot be
-/// vectorized (its order is fixed), this one can; rows here are 16-32 long.
+/// The sum of `f(a[j], b[j], c[j])` over a row, in 8 interleaved partial sums: a sequential
+/// float sum cannot be vectorized (its order is fixed), this one can; rows here are 16-32 long.
+/// Whole 8-element chunks, so that the lanes are SIMD adds (indexing by position left them
+/// scalar: 8 chains of `vaddss`, the largest cost of a forecast's layer norms).
 #[inline(always)]
-fn sum8(n: usize, f: impl Fn(usize) -> f32) -> f32 {
-    let mut acc = [0f32; 8];
+fn sum8(a: &[f32], b: &[f32], c: &[f32], f: impl Fn(f32, f32, f32) -> f32) -> f32 {
+    let n = a.len();
+    let (b, c) = (&b[..n], &c[..n]);
     let full = n / 8 * 8;
-    for base in (0..full).step_by(8) {
-        for (k, a) in acc.iter_mut().enumerate() {
-            *a += f(base + k);
+    let mut acc = [0f32; 8];
+    for ((x, y), z) in a[..full]
+        .chunks_exact(8)
+        .zip(b[..full].chunks_exact(8))
+        .zip(c[..full].chunks_exact(8))
+    {
+        for k in 0..8 {
+            acc[k] += f(x[k], y[k], z[k]);
         }
     }
-    let tail: f32 = (full..n).map(&f).sum();
+    let tail: f32 = (full..n).map(|j| f(a[j], b[j], c[j])).sum();
     acc.iter().sum::<f32>() + tail
+}
+
+/// Mean and `1 / std` of one row.
+#[inline(always)]
+fn moments(row: &[f32]) -> (f32, f32) {
+    let d = row.len() as f32;
+    let mean = sum8(row, row, row, |x, _, _| x) / d;
+    let var = sum8(row, row, row, |x, _, _| (x - mean) * (x - mean)) / d;
+    (mean, 1.0 / (var + EPS).sqrt())
 }
 
 simd_dispatch!(normalize(u: &[f32], xhat: &mut [f32], rstd: &mut [f32], y: &mut [f32], gamma: &[f32], beta: &[f32], groups: Groups) {
     let d = u.len() / rstd.len().max(1);
     for r in 0..rstd.len() {
         let row = &u[r * d..(r + 1) * d];
-        let mean = sum8(d, |j| row[j]) / d as f32;
+        let (mean, rs) = moments(row);
         let xh = &mut xhat[r * d..(r + 1) * d];
         for j in 0..d {
             xh[j] = row[j] - mean;
         }
-        let var = sum8(d, |j| xh[j] * xh[j]) / d as f32;
-        let rs = 1.0 / (var + EPS).sqrt();
         rstd[r] = rs;
         let g = groups.of(r) * d;
         let (gm, bt) = (&gamma[g..g + d], &beta[g..g + d]);
@@ -68,6 +83,20 @@ simd_dispatch!(normalize(u: &[f32], xhat: &mut [f32], rstd: &mut [f32], y: &mut 
         for j in 0..d {
             xh[j] *= rs;
             yr[j] = xh[j] * gm[j] + bt[j];
+        }
+    }
+});
+
+simd_dispatch!(
+/// Inference's layer norm: `x`'s rows normalized, scaled and shifted where they are, keeping
+/// nothing for a backward (the values equal [`normalize`]'s `y`).
+normalize_in_place(x: &mut [f32], gamma: &[f32], beta: &[f32], d: usize, groups: Groups) {
+    for (r, row) in x.chunks_exact_mut(d).enumerate() {
+        let (mean, rs) = moments(row);
+        let g = groups.of(r) * d;
+        let (gm, bt) = (&gamma[g..g + d], &beta[g..g + d]);
+        for j in 0..d {
+            row[j] = (row[j] - mean) * rs * gm[j] + bt[j];
         }
     }
 });
@@ -81,8 +110,8 @@ normalize_backward(dy: &[f32], saved_xhat: &[f32], saved_rstd: &[f32], gamma: &[
         let gm = &gamma[g..g + d];
         let dyr = &dy[r * d..(r + 1) * d];
         let xh = &saved_xhat[r * d..(r + 1) * d];
-        let m1 = sum8(d, |j| dyr[j] * gm[j]) / d as f32;
-        let m2 = sum8(d, |j| dyr[j] * gm[j] * xh[j]) / d as f32;
+        let m1 = sum8(dyr, gm, xh, |dy, g, _| dy * g) / d as f32;
+        let m2 = sum8(dyr, gm, xh, |dy, g, x| dy * g * x) / d as f32;
         let rs = saved_rstd[r];
         let dur = &mut du[r * d..(r + 1) * d];
         for j in 0..d {
@@ -108,6 +137,14 @@ gate_add(a: &[f32], ng: &[f32], skip: &[f32], s: &mut [f32], u: &mut [f32]) {
 });
 
 simd_dispatch!(
+/// Inference's gate: `a * sigmoid(-ng) + skip` written over `a`.
+gate_add_in_place(a: &mut [f32], ng: &[f32], skip: &[f32]) {
+    for k in 0..a.len() {
+        a[k] = a[k] * (1.0 / (1.0 + exp(ng[k]))) + skip[k];
+    }
+});
+
+simd_dispatch!(
 /// From `du`: `da = du * s` (into `du`'s buffer `da`) and `dng = -du * a * s * (1 - s)`.
 gate_add_backward(du: &[f32], a: &[f32], s: &[f32], da: &mut [f32], dng: &mut [f32]) {
     for k in 0..du.len() {
@@ -120,6 +157,14 @@ simd_dispatch!(elu(x: &[f32], y: &mut [f32]) {
     for k in 0..x.len() {
         let v = x[k];
         y[k] = if v > 0.0 { v } else { exp(v) - 1.0 };
+    }
+});
+
+simd_dispatch!(elu_in_place(x: &mut [f32]) {
+    for v in x.iter_mut() {
+        if *v <= 0.0 {
+            *v = exp(*v) - 1.0;
+        }
     }
 });
 
