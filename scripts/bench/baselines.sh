@@ -21,7 +21,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/fusecast-target}"
 bench_venv
 anchor_panels "$OUT"
 
-cargo build --release --quiet -p fusecast-baselines --examples
+cargo build --release --quiet --workspace --examples
 BIN="$CARGO_TARGET_DIR/release/examples/anchor_forecasts"
 MODELS="seasonal_naive ets arima prophet_additive prophet_multiplicative mstl"
 

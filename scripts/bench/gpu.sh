@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/fusecast-target}"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 nvidia-smi --query-gpu=name,memory.total --format=csv || true
-cargo build --release --quiet
+cargo build --release --quiet --workspace
 FUSECAST_REQUIRE_WGPU=1 cargo test --release --workspace --test pf_parity -- --nocapture
 BIN="$CARGO_TARGET_DIR/release/fusecast"
 OUT=$(mktemp -d)

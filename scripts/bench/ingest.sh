@@ -14,7 +14,7 @@ TRIPS_PER_DAY=${1:-330000}
 RUNS=${2:-3}
 OUT=scripts/bench/out
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/fusecast-target}"
-cargo build --release --quiet
+cargo build --release --quiet --workspace
 BIN="$CARGO_TARGET_DIR/release/fusecast"
 
 if [ ! -f "$OUT/trips.$TRIPS_PER_DAY" ]; then

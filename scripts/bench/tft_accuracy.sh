@@ -19,7 +19,7 @@ mkdir -p "$OUT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/fusecast-target}"
 bench_venv
 anchor_panels "$OUT"
-cargo build --release --quiet
+cargo build --release --quiet --workspace
 BIN="$CARGO_TARGET_DIR/release/fusecast"
 
 for panel in synth256 flights; do

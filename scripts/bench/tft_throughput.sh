@@ -16,7 +16,7 @@ source scripts/bench/lib.sh
 PY=scripts/golden/.venv/bin/python
 mkdir -p "$OUT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/fusecast-target}"
-cargo build --release --quiet
+cargo build --release --quiet --workspace
 BIN="$CARGO_TARGET_DIR/release/fusecast"
 "$PY" -c "import pyarrow" 2>/dev/null || scripts/golden/.venv/bin/pip install --quiet pyarrow==26.0.1
 [ -f "$OUT/panel.parquet" ] || "$PY" "$ANCHORS/make_panel.py" --out "$OUT/panel" >/dev/null

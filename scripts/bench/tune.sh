@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/fusecast-target}"
-cargo build --release --quiet
+cargo build --release --quiet --workspace
 BIN="$CARGO_TARGET_DIR/release/fusecast"
 OUT=scripts/bench/out/tune
 mkdir -p "$OUT"

@@ -301,7 +301,7 @@ fn in_place_inference_kernels_equal_the_training_forward_and_spare_shared_inputs
     let data = |seed: u64, shape: [usize; 3]| {
         let n = shape.iter().product::<usize>();
         let v: Vec<f32> = (0..n)
-            .map(|i| (((i as u64 * 7919 + seed * 104_729) % 1000) as f32 / 250.0 - 2.0))
+            .map(|i| ((i as u64 * 7919 + seed * 104_729) % 1000) as f32 / 250.0 - 2.0)
             .collect();
         TensorData::new(v, shape)
     };

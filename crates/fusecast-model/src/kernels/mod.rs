@@ -9,6 +9,7 @@
 
 pub mod fast_math;
 mod host;
+mod linear;
 pub mod lstm_cell;
 pub mod norm;
 
@@ -20,9 +21,11 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
+use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
+use burn::backend::TensorMetadata;
 use burn::backend::{backend_extension, Autodiff, Backend, Dispatch, Flex};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Shape, Tensor};
 
 use host::HostTensor;
 use lstm_cell::Dims;
@@ -59,6 +62,13 @@ pub trait TftKernels: Backend {
 
     /// ELU with alpha 1.
     fn fused_elu(x: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// `x [V, N, K] @ w [V, K, M] + b [V, M]` per group of axis 0.
+    fn fused_linear(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
 }
 
 thread_local! {
@@ -116,6 +126,16 @@ pub fn layer_norm(x: Tensor<3>, gamma: Tensor<2>, beta: Tensor<2>, group_axis: u
         gamma.into_dispatch(),
         beta.into_dispatch(),
         group_axis,
+    ))
+}
+
+/// See [`TftKernels::fused_linear`]; the caller checks [`fused_on`]. Meant for inference:
+/// under autodiff it is burn's matmul and add.
+pub fn linear(x: Tensor<3>, w: Tensor<3>, b: Tensor<2>) -> Tensor<3> {
+    Tensor::from_dispatch(<Dispatch as TftKernels>::fused_linear(
+        x.into_dispatch(),
+        w.into_dispatch(),
+        b.into_dispatch(),
     ))
 }
 
@@ -304,6 +324,15 @@ impl TftKernels for Flex {
         let mut x = HostTensor::from_flex(x);
         norm::elu_in_place(x.data_mut());
         x.into_flex()
+    }
+
+    fn fused_linear(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let f = HostTensor::from_flex;
+        linear::grouped_linear(&f(x), &f(w), &f(b)).into_flex()
     }
 }
 
@@ -513,5 +542,16 @@ impl<C: CheckpointStrategy> TftKernels for Autodiff<Flex, C> {
             .stateful();
         let y = elu_forward(&host(&x));
         finish(prep, (y.clone().into_flex(), y))
+    }
+
+    /// Training keeps burn's recorded matmul and add (their backward is burn's).
+    fn fused_linear(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let shape = b.shape();
+        let b = Self::float_reshape(b, Shape::new([shape[0], 1, shape[1]]));
+        Self::float_add(Self::float_matmul(x, w), b)
     }
 }
