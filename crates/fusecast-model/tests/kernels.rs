@@ -14,7 +14,7 @@ use fusecast_model::burn::tensor::{Device, Distribution, Tensor, TensorData};
 use fusecast_model::grn::{Grn, GrnDims, StepContext};
 use fusecast_model::kernels::fast_math::with_baseline;
 use fusecast_model::kernels::{self, fused_on, with_composed};
-use fusecast_model::layers::{elu1, AddNorm, GateAddNorm, GroupedLayerNorm};
+use fusecast_model::layers::{elu1, grouped_linear, AddNorm, GateAddNorm, GroupedLayerNorm};
 use fusecast_model::lstm::Lstm;
 use fusecast_model::Tft;
 
@@ -358,4 +358,30 @@ fn in_place_inference_kernels_equal_the_training_forward_and_spare_shared_inputs
     let want = values(kernels::elu(on(&train, &a)));
     assert_eq!(values(kernels::elu(on(&infer, &a))), want, "elu");
     assert!(want.iter().any(|v| *v < 0.0) && want.iter().any(|v| *v > 0.0));
+}
+
+/// Inference's direct gemm linear map against burn's matmul and bias add: one and several
+/// groups, a single row (a batch of one window's statics) and many, with and without a bias.
+#[test]
+fn inference_linear_matches_burns_matmul() {
+    let (_rng, _) = device();
+    let device = Device::flex();
+    device.seed(9);
+    for (v, n, k, m) in [(1, 1, 5, 4), (1, 33, 16, 32), (3, 1, 4, 6), (3, 70, 32, 64)] {
+        let x = Tensor::<3>::random([v, n, k], Distribution::Normal(0.0, 1.0), &device);
+        let w = Tensor::<3>::random([v, k, m], Distribution::Normal(0.0, 1.0), &device);
+        let b = Tensor::<2>::random([v, m], Distribution::Normal(0.0, 1.0), &device);
+        for bias in [Some(b), None] {
+            let run = || grouped_linear(x.clone(), w.clone(), bias.clone());
+            let fused = values(run());
+            let composed = values(with_composed(run));
+            assert_close(
+                &fused,
+                &composed,
+                1e-6,
+                max_abs(&composed),
+                &format!("linear v {v} n {n} k {k} m {m}, bias {}", bias.is_some()),
+            );
+        }
+    }
 }

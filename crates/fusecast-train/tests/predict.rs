@@ -53,8 +53,11 @@ fn forecasts_at_cutoffs_are_the_models_windows_on_the_original_scale() {
                     let z = out[k * levels.len() + q] as f64;
                     // log1p's inverse, written out: exp(z * scale + center) - 1.
                     let expected = (z * sc.scale + sc.center).exp() - 1.0;
+                    // One window alone against the same in a pass of 5: gemm may sum a
+                    // product in another order for another matrix size, so the two agree to a
+                    // few f32 ulps of `z` (one ulp moves `exp(z * scale + ..)` by ~1e-7).
                     assert!(
-                        (path[k] - expected).abs() <= 1e-9 * expected.abs().max(1.0),
+                        (path[k] - expected).abs() <= 1e-6 * expected.abs().max(1.0),
                         "series {s} cutoff {c} step {k} q{q}: {} vs {expected}",
                         path[k]
                     );
