@@ -5,7 +5,7 @@
 # per trial (start of a trial to its first training step; the data stage is prepared once per
 # experiment and not counted). Target: ASHA within 1% of FIFO's best metric in at most half of
 # FIFO's trial-epochs; overhead under 1 s per trial.
-#   scripts/bench/tune.sh [MAX_EPOCHS]
+#   scripts/bench/tune.sh [MAX_EPOCHS]     (SCHEDULERS="asha" runs one of them)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/fusecast-target}"
@@ -14,7 +14,7 @@ BIN="$CARGO_TARGET_DIR/release/fusecast"
 OUT=scripts/bench/out/tune
 mkdir -p "$OUT"
 EPOCHS="${1:-9}"
-for sched in fifo asha; do
+for sched in ${SCHEDULERS:-fifo asha}; do
   sed -e "s/^scheduler = .*/scheduler = \"$sched\"/" -e "s/^max_epochs = .*/max_epochs = $EPOCHS/" \
       -e "s|^output_dir = .*|output_dir = \"$PWD/$OUT\"|" -e "s/^name = \"tune\"/name = \"$sched\"/" \
       configs/tune.toml > "$OUT/$sched.toml"

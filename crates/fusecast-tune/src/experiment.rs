@@ -23,7 +23,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::error::TuneError;
 use crate::scheduler::{
-    Asha, AshaSettings, Decision, MedianSettings, MedianStopping, Mode, Scheduler,
+    Asha, AshaSettings, Contests, Decision, MedianSettings, MedianStopping, Mode, Scheduler,
 };
 use crate::space::{describe, SchedulerKind, TuneConfig};
 use crate::store::{Log, LogEntry};
@@ -161,6 +161,15 @@ pub fn default_devices() -> Vec<String> {
     vec!["cpu".to_string(); n]
 }
 
+/// The trials a trial's metric is compared with (see [`Contests`]): those for the same cluster
+/// of the same assignment under `per_cluster`, else all.
+fn contest(spec: &TrialSpec) -> String {
+    match spec.cluster {
+        Some(c) => format!("{} cluster {c}", spec.group),
+        None => "all".to_string(),
+    }
+}
+
 pub struct Run<'a> {
     pub base: &'a LoadedConfig,
     pub tune: &'a TuneConfig,
@@ -195,17 +204,18 @@ impl Run<'_> {
         }
         let concurrent = concurrent.min(slots);
         let max_epochs = self.base.config.train.max_epochs;
-        let mut sched = scheduler(self.tune, max_epochs);
-        let max_t = match &sched {
+        let template = scheduler(self.tune, max_epochs);
+        let max_t = match &template {
             Scheduler::Asha(_) => s.max_t.unwrap_or(max_epochs),
             _ => usize::MAX,
         };
         // Brackets drawn as Ray draws them (a softmax over their rung counts), from our seed.
         let mut rng = StdRng::seed_from_u64(s.seed ^ 0x5EED_B4AC_7E75);
-        let probabilities = match &sched {
+        let probabilities = match &template {
             Scheduler::Asha(a) => a.bracket_probabilities(),
             _ => vec![1.0],
         };
+        let mut sched = Contests::new(template);
         for spec in self.specs {
             let u: f64 = rng.random();
             let mut acc = 0.0;
@@ -216,7 +226,7 @@ impl Run<'_> {
                     u < acc
                 })
                 .unwrap_or(probabilities.len() - 1);
-            sched.on_add(&spec.id, bracket);
+            sched.on_add(&spec.id, &contest(spec), bracket);
         }
         let mut log = Log::open(self.log, !self.resume)?;
         let mut states: Vec<TrialState> = self.specs.iter().map(|_| TrialState::new()).collect();

@@ -390,3 +390,109 @@ impl Scheduler {
         }
     }
 }
+
+/// The experiment's schedulers, one per contest: the trials whose metrics are compared with
+/// each other. Under `per_cluster` a contest is one cluster of one assignment (its trials model
+/// the same series); Ray, which does not know clusters, puts every trial in one contest, so a
+/// harder cluster's trials lose to an easier one's at every rung: in the reference experiment
+/// ASHA stopped all three trials of k = 2's second cluster after one epoch (its best one
+/// among them), and the k = 2 assembly lost to k = 1 for it. Within a contest the rules are
+/// Ray's, decision for decision.
+#[derive(Clone, Debug)]
+pub struct Contests {
+    template: Scheduler,
+    contests: Vec<(String, Scheduler)>,
+    contest_of: Vec<(String, usize)>,
+}
+
+impl Contests {
+    pub fn new(template: Scheduler) -> Self {
+        Contests {
+            template,
+            contests: Vec::new(),
+            contest_of: Vec::new(),
+        }
+    }
+
+    /// Adds `trial` to the contest named `contest` (made on first use), in ASHA's `bracket`.
+    pub fn on_add(&mut self, trial: &str, contest: &str, bracket: usize) {
+        let k = match self.contests.iter().position(|(name, _)| name == contest) {
+            Some(k) => k,
+            None => {
+                self.contests
+                    .push((contest.to_string(), self.template.clone()));
+                self.contests.len() - 1
+            }
+        };
+        self.contests[k].1.on_add(trial, bracket);
+        self.contest_of.push((trial.to_string(), k));
+    }
+
+    fn of(&mut self, trial: &str) -> Option<&mut Scheduler> {
+        let k = self.contest_of.iter().find(|(t, _)| t == trial)?.1;
+        Some(&mut self.contests[k].1)
+    }
+
+    /// An unknown trial continues (as Ray treats a trial it was not told of).
+    pub fn on_result(
+        &mut self,
+        trial: &str,
+        t: Option<f64>,
+        metric: Option<f64>,
+        waiting: bool,
+    ) -> Decision {
+        self.of(trial).map_or(Decision::Continue, |s| {
+            s.on_result(trial, t, metric, waiting)
+        })
+    }
+
+    pub fn on_complete(&mut self, trial: &str, t: Option<f64>, metric: Option<f64>) {
+        if let Some(s) = self.of(trial) {
+            s.on_complete(trial, t, metric);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asha() -> Scheduler {
+        Scheduler::Asha(Asha::new(AshaSettings {
+            grace_period: 1.0,
+            reduction_factor: 2.0,
+            max_t: 4.0,
+            brackets: 1,
+            stop_last_trials: true,
+            mode: Mode::Min,
+        }))
+    }
+
+    /// A harder cluster's trials are judged against each other only: the first of them at a
+    /// rung goes on however it compares with the easier cluster's, and the worse second stops.
+    #[test]
+    fn trials_compete_only_within_their_contest() {
+        let mut c = Contests::new(asha());
+        for (trial, contest) in [("a1", "A"), ("a2", "A"), ("b1", "B"), ("b2", "B")] {
+            c.on_add(trial, contest, 0);
+        }
+        let r = |c: &mut Contests, t: &str, m: f64| c.on_result(t, Some(1.0), Some(m), false);
+        assert_eq!(r(&mut c, "a1", 0.10), Decision::Continue);
+        assert_eq!(r(&mut c, "a2", 0.12), Decision::Stop);
+        assert_eq!(r(&mut c, "b1", 0.50), Decision::Continue);
+        assert_eq!(r(&mut c, "b2", 0.60), Decision::Stop);
+
+        // One contest for all (Ray's way): b1 stops behind a1.
+        let mut one = Contests::new(asha());
+        for trial in ["a1", "b1"] {
+            one.on_add(trial, "all", 0);
+        }
+        assert_eq!(r(&mut one, "a1", 0.10), Decision::Continue);
+        assert_eq!(r(&mut one, "b1", 0.50), Decision::Stop);
+        assert_eq!(
+            r(&mut one, "zz", 0.90),
+            Decision::Continue,
+            "an unknown trial"
+        );
+    }
+}
