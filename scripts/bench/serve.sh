@@ -30,6 +30,6 @@ done
 ADDR=$(sed -n 's/^listening on //p' "$OUT/serve.log")
 echo "== serve $RUN on $ADDR (load $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores)"
 # One request alone first: the latency of a lone request, without queueing behind others.
-"$LOAD" "$ADDR" 50 1 | tail -n 1
+"$LOAD" "$ADDR" 50 1 | grep "valid requests"
 "$LOAD" "$ADDR" "$REQUESTS" "$CONCURRENCY"
 echo "server RSS $(ps -o rss= -p $PID | awk '{printf "%.0f MiB", $1/1024}')"
