@@ -364,7 +364,17 @@ fn in_place_inference_kernels_equal_the_training_forward_and_spare_shared_inputs
 /// groups, a single row (a batch of one window's statics) and many, with and without a bias.
 #[test]
 fn inference_linear_matches_burns_matmul() {
-    let (_rng, _) = device();
+    let (_rng, train) = device();
+    // Under autodiff the kernel is burn's recorded matmul and add (what training would take).
+    let x = Tensor::<3>::random([3, 5, 4], Distribution::Normal(0.0, 1.0), &train);
+    let w = Tensor::<3>::random([3, 4, 2], Distribution::Normal(0.0, 1.0), &train);
+    let b = Tensor::<2>::random([3, 2], Distribution::Normal(0.0, 1.0), &train);
+    let want = values(x.clone().matmul(w.clone()) + b.clone().unsqueeze_dim::<3>(1));
+    assert_eq!(
+        values(kernels::linear(x, w, b)),
+        want,
+        "linear under autodiff"
+    );
     let device = Device::flex();
     device.seed(9);
     for (v, n, k, m) in [(1, 1, 5, 4), (1, 33, 16, 32), (3, 1, 4, 6), (3, 70, 32, 64)] {
