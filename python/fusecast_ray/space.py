@@ -101,6 +101,14 @@ def scheduler(plan: dict):
             min_time_slice=0,
             hard_stop=True,
         )
+    if kind == "asha_promotion":
+        # Ray 2.60 ships only the stopping variant of ASHA; promotions need a scheduler that
+        # pauses trials at every rung and chooses which to continue, which Ray's does not.
+        raise BridgeError(
+            "tune.scheduler = \"asha_promotion\": Ray Tune has no promotion-based ASHA; "
+            "run this experiment with `fusecast tune` (no --engine ray), or use "
+            "scheduler = \"asha\" on Ray"
+        )
     raise BridgeError(f"tune.scheduler: unknown scheduler {kind!r}")
 
 

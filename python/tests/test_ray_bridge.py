@@ -299,5 +299,16 @@ class RayBridge(unittest.TestCase):
             self.assertEqual(without_clock(a / f), without_clock(b / f), f"{f} differs")
 
 
+class PlanRefusals(unittest.TestCase):
+    def test_promotion_asha_is_refused_by_name(self):
+        from fusecast_ray.binary import BridgeError
+        from fusecast_ray.space import scheduler
+
+        with self.assertRaises(BridgeError) as e:
+            scheduler({"settings": {"scheduler": "asha_promotion"}, "max_t": 4})
+        self.assertIn("asha_promotion", str(e.exception))
+        self.assertIn('scheduler = "asha"', str(e.exception))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -22,6 +22,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::error::TuneError;
+use crate::promotion::{Promotion, PromotionSettings};
 use crate::scheduler::{
     Asha, AshaSettings, Contests, Decision, MedianSettings, MedianStopping, Mode, Scheduler,
 };
@@ -69,6 +70,12 @@ pub fn scheduler(tune: &TuneConfig, max_epochs: usize) -> Scheduler {
             min_samples_required: s.min_samples_required,
             min_time_slice: 0.0,
             hard_stop: true,
+            mode: Mode::Min,
+        })),
+        SchedulerKind::AshaPromotion => Scheduler::Promotion(Promotion::new(PromotionSettings {
+            grace_period: s.grace_period as f64,
+            reduction_factor: s.reduction_factor,
+            max_t: s.max_t.unwrap_or(max_epochs) as f64,
             mode: Mode::Min,
         })),
     }
@@ -206,7 +213,7 @@ impl Run<'_> {
         let max_epochs = self.base.config.train.max_epochs;
         let template = scheduler(self.tune, max_epochs);
         let max_t = match &template {
-            Scheduler::Asha(_) => s.max_t.unwrap_or(max_epochs),
+            Scheduler::Asha(_) | Scheduler::Promotion(_) => s.max_t.unwrap_or(max_epochs),
             _ => usize::MAX,
         };
         // Brackets drawn as Ray draws them (a softmax over their rung counts), from our seed.
@@ -216,6 +223,7 @@ impl Run<'_> {
             _ => vec![1.0],
         };
         let mut sched = Contests::new(template);
+        let by_promotion = sched.resumes_by_promotion();
         for spec in self.specs {
             let u: f64 = rng.random();
             let mut acc = 0.0;
@@ -237,10 +245,21 @@ impl Run<'_> {
                 .filter(|k| running.iter().all(|(_, s)| s != k))
                 .collect();
             while let Some(slot) = free.first().copied() {
-                let next = states
-                    .iter()
-                    .position(|t| t.status == TrialStatus::Pending)
-                    .or_else(|| states.iter().position(|t| t.status == TrialStatus::Paused));
+                // Promotions first (the paper's rule), then new trials; a paused trial takes
+                // any free slot only where no promotion rule holds it back.
+                let promoted = sched.promote().map(|id| {
+                    self.specs
+                        .iter()
+                        .position(|spec| spec.id == id)
+                        .expect("the scheduler promotes only trials of this experiment")
+                });
+                let next = promoted
+                    .or_else(|| states.iter().position(|t| t.status == TrialStatus::Pending))
+                    .or_else(|| {
+                        (!by_promotion)
+                            .then(|| states.iter().position(|t| t.status == TrialStatus::Paused))
+                            .flatten()
+                    });
                 let Some(i) = next else { break };
                 states[i].status = TrialStatus::Running;
                 running.push((i, slot));
@@ -299,6 +318,7 @@ impl Run<'_> {
                         let epoch = states[i].history.len() + 1;
                         states[i].status = TrialStatus::Error;
                         states[i].message = Some(message.clone());
+                        sched.on_complete(&id, None, None);
                         log.append(&LogEntry::Ended {
                             trial: id.clone(),
                             status: TrialStatus::Error,
@@ -380,6 +400,30 @@ impl Run<'_> {
                 }
             }
             running = still;
+            sink.emit(table(self.tune, self.specs, &states));
+            on_round(&states)?;
+        }
+        // Trials left paused that no promotion will continue: the scheduler stopped them.
+        let mut left = false;
+        for (spec, state) in self.specs.iter().zip(states.iter_mut()) {
+            if state.status != TrialStatus::Paused {
+                continue;
+            }
+            left = true;
+            state.status = TrialStatus::Stopped;
+            log.append(&LogEntry::Ended {
+                trial: spec.id.clone(),
+                status: TrialStatus::Stopped,
+                epoch: state.history.len(),
+                message: None,
+            })?;
+            sink.emit(Event::TrialEnded {
+                trial: spec.id.clone(),
+                status: TrialStatus::Stopped,
+                message: None,
+            });
+        }
+        if left {
             sink.emit(table(self.tune, self.specs, &states));
             on_round(&states)?;
         }

@@ -4,7 +4,7 @@
 //! kill at any moment, and the best per-cluster models assembled and scored against one global
 //! model and the per-series baselines.
 //!
-//! Modules, lowest first: `error`, `scheduler`, `space`, `store`, `trial`, `experiment`,
+//! Modules, lowest first: `error`, `scheduler`, `promotion` (ASHA with promotions), `space`, `store`, `trial`, `experiment`,
 //! `results`, `assemble`, `external` (trials run by another engine, Ray Tune); [`tune`] runs it
 //! all.
 
@@ -12,6 +12,7 @@ pub mod assemble;
 pub mod error;
 pub mod experiment;
 pub mod external;
+pub mod promotion;
 pub mod results;
 pub mod scheduler;
 pub mod space;

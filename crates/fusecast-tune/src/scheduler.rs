@@ -13,6 +13,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::promotion::Promotion;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Decision {
@@ -359,12 +361,16 @@ pub enum Scheduler {
     Fifo,
     Asha(Asha),
     Median(MedianStopping),
+    /// ASHA with promotions ([`crate::promotion`]): paused trials go on only when promoted.
+    Promotion(Promotion),
 }
 
 impl Scheduler {
     pub fn on_add(&mut self, trial: &str, bracket: usize) {
-        if let Scheduler::Asha(a) = self {
-            a.add(trial, bracket);
+        match self {
+            Scheduler::Asha(a) => a.add(trial, bracket),
+            Scheduler::Promotion(p) => p.add(trial),
+            Scheduler::Fifo | Scheduler::Median(_) => {}
         }
     }
 
@@ -379,6 +385,7 @@ impl Scheduler {
             Scheduler::Fifo => Decision::Continue,
             Scheduler::Asha(a) => a.on_result(trial, t, metric),
             Scheduler::Median(m) => m.on_result(trial, t, metric, waiting),
+            Scheduler::Promotion(p) => p.on_result(trial, t, metric),
         }
     }
 
@@ -387,7 +394,21 @@ impl Scheduler {
             Scheduler::Fifo => {}
             Scheduler::Asha(a) => a.on_complete(trial, t, metric),
             Scheduler::Median(m) => m.on_complete(trial, t, metric),
+            Scheduler::Promotion(p) => p.on_complete(trial, t, metric),
         }
+    }
+
+    /// The paused trial a free slot should continue; only the promotion scheduler names one.
+    pub fn promote(&mut self) -> Option<String> {
+        match self {
+            Scheduler::Promotion(p) => p.promote(),
+            Scheduler::Fifo | Scheduler::Asha(_) | Scheduler::Median(_) => None,
+        }
+    }
+
+    /// Whether a paused trial waits for [`Scheduler::promote`] rather than for any free slot.
+    pub fn resumes_by_promotion(&self) -> bool {
+        matches!(self, Scheduler::Promotion(_))
     }
 }
 
@@ -450,6 +471,15 @@ impl Contests {
         if let Some(s) = self.of(trial) {
             s.on_complete(trial, t, metric);
         }
+    }
+
+    /// The first promotion any contest makes, contests in the order they were made.
+    pub fn promote(&mut self) -> Option<String> {
+        self.contests.iter_mut().find_map(|(_, s)| s.promote())
+    }
+
+    pub fn resumes_by_promotion(&self) -> bool {
+        self.template.resumes_by_promotion()
     }
 }
 

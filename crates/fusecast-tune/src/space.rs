@@ -30,6 +30,9 @@ pub enum SchedulerKind {
     #[default]
     Asha,
     Median,
+    /// ASHA with promotions (the ASHA paper's Algorithm 2): trials pause at every rung and only
+    /// the top `1 / reduction_factor` go on, so few trials per contest cost few epochs.
+    AshaPromotion,
 }
 
 /// The experiment's settings (the `[tune]` keys without a dot).
