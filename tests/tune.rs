@@ -56,6 +56,45 @@ fn fusecast_data_split(line: &str) -> Vec<String> {
     out
 }
 
+/// Runs the experiment `name` under `cfg`, killing it with SIGKILL once the log has grown by
+/// each of `steps` results past what the runs before reached, resuming after each kill; returns
+/// how many kills landed before the experiment finished. The caller resumes it to the end.
+fn kill_and_resume(dir: &Path, cfg: &str, name: &str, steps: &[usize]) -> usize {
+    let log = dir.join(format!("runs/{name}/log.jsonl"));
+    let lines = || std::fs::read_to_string(&log).map_or(0, |t| t.lines().count());
+    let mut kills = 0;
+    let mut reached = 0;
+    for step in steps {
+        let mut args = vec!["--quiet", "tune", cfg, "--name", name];
+        if kills > 0 {
+            args.push("--resume");
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fusecast"))
+            .current_dir(dir)
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = std::time::Instant::now();
+        while lines() < reached + step
+            && child.try_wait().unwrap().is_none()
+            && t0.elapsed().as_secs() < 120
+        {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            let status = child.wait().unwrap();
+            use std::os::unix::process::ExitStatusExt;
+            assert_eq!(status.signal(), Some(9));
+            kills += 1;
+        }
+        reached = reached.max(lines());
+    }
+    kills
+}
+
 #[test]
 fn the_reference_experiment_runs_and_resumes_exactly_after_kills() {
     let dir = tempfile::tempdir().unwrap();
@@ -125,38 +164,7 @@ fn the_reference_experiment_runs_and_resumes_exactly_after_kills() {
 
     // Killed with SIGKILL at several moments (each a few results further than the last one
     // reached: a resume replays the earlier ones in milliseconds), resumed each time.
-    let log = dir.path().join("runs/cut/log.jsonl");
-    let lines = || std::fs::read_to_string(&log).map_or(0, |t| t.lines().count());
-    let mut kills = 0;
-    let mut reached = 0;
-    for step in [2usize, 4, 3, 5] {
-        let mut args = vec!["--quiet", "tune", cfg, "--name", "cut"];
-        if kills > 0 {
-            args.push("--resume");
-        }
-        let mut child = Command::new(env!("CARGO_BIN_EXE_fusecast"))
-            .current_dir(dir.path())
-            .args(&args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let t0 = std::time::Instant::now();
-        while lines() < reached + step
-            && child.try_wait().unwrap().is_none()
-            && t0.elapsed().as_secs() < 120
-        {
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        }
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap();
-            let status = child.wait().unwrap();
-            use std::os::unix::process::ExitStatusExt;
-            assert_eq!(status.signal(), Some(9));
-            kills += 1;
-        }
-        reached = reached.max(lines());
-    }
+    let kills = kill_and_resume(dir.path(), cfg, "cut", &[2, 4, 3, 5]);
     assert!(
         kills >= 3,
         "the experiment finished before the kills landed ({kills} kills)"
@@ -199,6 +207,102 @@ fn the_reference_experiment_runs_and_resumes_exactly_after_kills() {
         !ok && stderr.contains("search space") && stderr.contains("clusters.k"),
         "{stderr}"
     );
+}
+
+/// ASHA with promotions on the reference experiment (4 learning rates x k in {1, 2}: three
+/// contests of four trials; rungs at epochs 1 and 2, max_t 4): in every contest the best trial
+/// at each rung is promoted and one reaches max_t, the others stop at a rung; far fewer
+/// trial-epochs run than FIFO's 48; and killed and resumed it decides as an uninterrupted run.
+#[test]
+fn promotion_asha_advances_the_top_of_each_rung_and_resumes_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg: PathBuf = dir.path().join("tune.toml");
+    std::fs::write(
+        &cfg,
+        CONFIG.replace("scheduler = \"asha\"", "scheduler = \"asha_promotion\""),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let (ok, _, stderr) = fusecast(dir.path(), &["tune", cfg, "--name", "whole"]);
+    assert!(ok, "{stderr}");
+    let whole = decisions(dir.path(), "whole");
+    let header = fusecast_data_split(&whole[0]);
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<Vec<String>> = whole[1..].iter().map(|l| fusecast_data_split(l)).collect();
+    assert_eq!(rows.len(), 12, "{whole:#?}");
+    let epochs_of = |id: &str| -> usize {
+        let r = rows.iter().find(|r| r[0] == id).unwrap();
+        r[col("epochs")].parse().unwrap()
+    };
+    // Each trial's metric at each epoch, from the experiment's log.
+    let log = std::fs::read_to_string(dir.path().join("runs/whole/log.jsonl")).unwrap();
+    let metric = |id: &str, epoch: u64| -> f64 {
+        log.lines()
+            .filter(|l| l.contains("\"result\""))
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|v| v["trial"] == id && v["epoch"] == epoch)
+            .map(|v| v["metric"].as_f64().unwrap())
+            .unwrap()
+    };
+    let mut contests: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| (r[col("group")].clone(), r[col("cluster")].clone()))
+        .collect();
+    contests.sort();
+    contests.dedup();
+    assert_eq!(contests.len(), 3, "{contests:?}");
+    let mut total = 0;
+    for (group, cluster) in &contests {
+        let members: Vec<&Vec<String>> = rows
+            .iter()
+            .filter(|r| &r[col("group")] == group && &r[col("cluster")] == cluster)
+            .collect();
+        assert_eq!(members.len(), 4);
+        total += members.iter().map(|r| epochs_of(&r[0])).sum::<usize>();
+        for rung in [1u64, 2] {
+            let at: Vec<&str> = members
+                .iter()
+                .map(|r| r[0].as_str())
+                .filter(|id| epochs_of(id) >= rung as usize)
+                .collect();
+            let best = at
+                .iter()
+                .min_by(|a, b| metric(a, rung).total_cmp(&metric(b, rung)))
+                .unwrap();
+            assert!(
+                epochs_of(best) > rung as usize,
+                "{group} cluster {cluster}: {best}, the best at epoch {rung}, was not promoted"
+            );
+        }
+        let terminated: Vec<&&Vec<String>> = members
+            .iter()
+            .filter(|r| r[col("status")] == "TERMINATED")
+            .collect();
+        assert!(
+            !terminated.is_empty() && terminated.iter().all(|r| epochs_of(&r[0]) == 4),
+            "{group} cluster {cluster}: {members:#?}"
+        );
+        for r in &members {
+            if r[col("status")] == "STOPPED" {
+                assert!(
+                    [1, 2].contains(&epochs_of(&r[0])),
+                    "{r:?} stopped off a rung"
+                );
+            }
+        }
+    }
+    // Per contest: 4 trials at rung 1, at most 3 promoted (the asynchronous top half of 2, 3,
+    // then 4 recorded), at most 2 of those promoted from rung 2, each for 2 more epochs.
+    assert!(
+        total <= 3 * (4 + 3 + 2 * 2),
+        "{total} trial-epochs (FIFO runs 48)"
+    );
+
+    let kills = kill_and_resume(dir.path(), cfg, "cut", &[3, 6]);
+    assert!(kills >= 1, "the experiment finished before a kill landed");
+    let (ok, _, stderr) = fusecast(dir.path(), &["tune", cfg, "--name", "cut", "--resume"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(decisions(dir.path(), "cut"), whole);
 }
 
 /// `fusecast predict` on an experiment forecasts each series with its own cluster's model from
