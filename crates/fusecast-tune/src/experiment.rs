@@ -261,6 +261,10 @@ impl Run<'_> {
                             .flatten()
                     });
                 let Some(i) = next else { break };
+                debug_assert!(
+                    promoted.is_none() || states[i].status == TrialStatus::Paused,
+                    "a promoted trial is paused"
+                );
                 states[i].status = TrialStatus::Running;
                 running.push((i, slot));
                 free.remove(0);
@@ -319,17 +323,7 @@ impl Run<'_> {
                         states[i].status = TrialStatus::Error;
                         states[i].message = Some(message.clone());
                         sched.on_complete(&id, None, None);
-                        log.append(&LogEntry::Ended {
-                            trial: id.clone(),
-                            status: TrialStatus::Error,
-                            epoch,
-                            message: Some(message.clone()),
-                        })?;
-                        sink.emit(Event::TrialEnded {
-                            trial: id,
-                            status: TrialStatus::Error,
-                            message: Some(message),
-                        });
+                        ended(&mut log, sink, id, TrialStatus::Error, epoch, Some(message))?;
                         continue;
                     }
                     EpochOutcome::Done {
@@ -385,17 +379,7 @@ impl Run<'_> {
                     Some(TrialStatus::Paused) => states[i].status = TrialStatus::Paused,
                     Some(st) => {
                         states[i].status = st;
-                        log.append(&LogEntry::Ended {
-                            trial: id.clone(),
-                            status: st,
-                            epoch: metrics.epoch,
-                            message: None,
-                        })?;
-                        sink.emit(Event::TrialEnded {
-                            trial: id,
-                            status: st,
-                            message: None,
-                        });
+                        ended(&mut log, sink, id, st, metrics.epoch, None)?;
                     }
                 }
             }
@@ -411,17 +395,15 @@ impl Run<'_> {
             }
             left = true;
             state.status = TrialStatus::Stopped;
-            log.append(&LogEntry::Ended {
-                trial: spec.id.clone(),
-                status: TrialStatus::Stopped,
-                epoch: state.history.len(),
-                message: None,
-            })?;
-            sink.emit(Event::TrialEnded {
-                trial: spec.id.clone(),
-                status: TrialStatus::Stopped,
-                message: None,
-            });
+            let epoch = state.history.len();
+            ended(
+                &mut log,
+                sink,
+                spec.id.clone(),
+                TrialStatus::Stopped,
+                epoch,
+                None,
+            )?;
         }
         if left {
             sink.emit(table(self.tune, self.specs, &states));
@@ -429,6 +411,29 @@ impl Run<'_> {
         }
         Ok(states)
     }
+}
+
+/// A trial's end, in the log (what a resume reads back) and as an event.
+fn ended(
+    log: &mut Log,
+    sink: &dyn Sink,
+    trial: String,
+    status: TrialStatus,
+    epoch: usize,
+    message: Option<String>,
+) -> Result<(), TuneError> {
+    log.append(&LogEntry::Ended {
+        trial: trial.clone(),
+        status,
+        epoch,
+        message: message.clone(),
+    })?;
+    sink.emit(Event::TrialEnded {
+        trial,
+        status,
+        message,
+    });
+    Ok(())
 }
 
 /// The live table: every trial's status, values, epochs, last and best metric, time.

@@ -45,6 +45,12 @@ pub struct Promotion {
 
 impl Promotion {
     pub fn new(settings: PromotionSettings) -> Self {
+        // The config check (`tune.grace_period`, `tune.reduction_factor`) keeps these out;
+        // without them the rungs below would never reach `max_t`.
+        assert!(
+            settings.grace_period > 0.0 && settings.reduction_factor > 1.0,
+            "ASHA needs grace_period > 0 and reduction_factor > 1, got {settings:?}"
+        );
         let mut rungs = Vec::new();
         let mut m = settings.grace_period;
         while m < settings.max_t {
