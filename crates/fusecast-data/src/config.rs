@@ -11,6 +11,7 @@ use crate::synth::SynthConfig;
 use crate::table::FillMissing;
 use crate::time::{Day, Frequency};
 use crate::trips::UnknownZones;
+use crate::untaught::UntaughtInputs;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -103,6 +104,9 @@ pub enum HolidaySet {
 #[serde(deny_unknown_fields, default)]
 pub struct FeaturesConfig {
     pub calendar: bool,
+    /// Known inputs the training part cannot teach (a yearly input over less than a year, a
+    /// class first seen after training): left out of the model, or kept.
+    pub untaught_inputs: UntaughtInputs,
     pub holidays: HolidaySet,
     /// More holiday dates (marathon day, a local festival).
     pub extra_holidays: Vec<Day>,
@@ -123,6 +127,7 @@ impl Default for FeaturesConfig {
     fn default() -> Self {
         FeaturesConfig {
             calendar: true,
+            untaught_inputs: UntaughtInputs::LeaveOut,
             holidays: HolidaySet::Us,
             extra_holidays: Vec::new(),
             weather: None,

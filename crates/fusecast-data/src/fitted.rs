@@ -85,7 +85,7 @@ impl FittedFeatures {
                 self.grid.frequency.label()
             )));
         }
-        let layout = FeatureLayout::fit(panel)?;
+        let layout = FeatureLayout::fit(panel)?.leaving_out(self.layout.left_out.clone());
         if let Some(d) = self.layout.variables_differ(&layout) {
             return Err(mismatch(d));
         }

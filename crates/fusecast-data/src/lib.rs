@@ -20,6 +20,7 @@ pub mod synth_trips;
 pub mod table;
 pub mod time;
 pub mod trips;
+pub mod untaught;
 pub mod vocab;
 pub mod weather;
 pub mod window;

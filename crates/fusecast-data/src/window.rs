@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{DataError, Result};
 use crate::panel::{CovariateKind, Panel, Role};
 use crate::scale::{SeriesScale, TargetNormalizer, TargetScaler, TargetTransform};
+use crate::untaught::LeftOutInput;
 use crate::vocab::Vocabulary;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -238,6 +239,10 @@ pub struct FeatureLayout {
     pub known_reals: Vec<String>,
     /// Observed reals; the scaled target is always the first.
     pub observed_reals: Vec<String>,
+    /// Known covariates of the panel that the model does not read: its training part could not
+    /// teach them ([`crate::untaught`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<LeftOutInput>,
 }
 
 pub const RELATIVE_TIME: &str = "relative_time_idx";
@@ -293,7 +298,17 @@ impl FeatureLayout {
                 .collect(),
             known_reals,
             observed_reals,
+            left_out: Vec::new(),
         })
+    }
+
+    /// The layout without the known inputs `out` names, which it records.
+    pub fn leaving_out(mut self, out: Vec<LeftOutInput>) -> Self {
+        let kept = |name: &String| !out.iter().any(|o| &o.name == name);
+        self.known_categoricals.retain(|(n, _)| kept(n));
+        self.known_reals.retain(kept);
+        self.left_out.extend(out);
+        self
     }
 
     /// The first way `other` (fitted on other data) differs in its variables, not counting
@@ -565,6 +580,14 @@ impl<'a> WindowDataset<'a> {
         }
         self.scaler.normalizer = normalizer;
         self.with_static_real_scales()
+    }
+
+    /// The same windows without the known inputs that the training part cannot teach
+    /// ([`crate::untaught::untaught`]); the layout records which and why.
+    pub fn leaving_out_untaught(mut self) -> Self {
+        let out = crate::untaught::untaught(self.panel, &self.layout, self.split.train_end);
+        self.layout = self.layout.leaving_out(out);
+        self
     }
 
     /// The target centre and scale of window `w`.

@@ -138,6 +138,9 @@ fn ready_to_train(
     if let Some(warning) = crate::stages::train::left_out_warning(dataset) {
         sink.emit(warning);
     }
+    if let Some(note) = crate::stages::train::untaught_note(dataset) {
+        sink.emit(note);
+    }
     sink.emit(Event::Windows {
         train: counts[0],
         validation: counts[1],

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use fusecast_data::untaught::UntaughtInputs;
 use fusecast_data::window::{Part, TimeSplit, WindowDataset, WindowSpec};
 use fusecast_data::Panel;
 use fusecast_model::burn::module::Module;
@@ -48,6 +49,10 @@ pub fn dataset_and_model<'a>(
     let split = TimeSplit::from_tail(panel.len(), w.validation_periods, w.test_periods)?;
     let dataset = WindowDataset::new(panel, spec, split, w.target_transform)?
         .with_normalizer(w.target_normalizer);
+    let dataset = match c.features.untaught_inputs {
+        UntaughtInputs::LeaveOut => dataset.leaving_out_untaught(),
+        UntaughtInputs::Keep => dataset,
+    };
     let model_config = fusecast_train::inputs::tft_config(&dataset.layout, &c.model);
     model_config.validate()?;
     Ok((dataset, model_config))
@@ -74,6 +79,23 @@ pub fn left_out_warning(ds: &WindowDataset) -> Option<Event> {
             ds.spec.min_encoder_length + ds.spec.horizon,
             names.join(", "),
             if more > 0 { format!(" and {more} more") } else { String::new() }
+        ),
+    })
+}
+
+/// The note that names the known inputs left out of the model, and why.
+pub fn untaught_note(ds: &WindowDataset) -> Option<Event> {
+    let out = &ds.layout.left_out;
+    if out.is_empty() {
+        return None;
+    }
+    let each: Vec<String> = out.iter().map(ToString::to_string).collect();
+    Some(Event::Note {
+        message: format!(
+            "{} known input{} left out of the TFT, which its training part cannot teach (features.untaught_inputs = \"keep\" keeps them): {}",
+            out.len(),
+            if out.len() == 1 { " is" } else { "s are" },
+            each.join("; ")
         ),
     })
 }
