@@ -11,8 +11,18 @@ use crate::panel::{Covariate, CovariateKind, CovariateValues, Role};
 use crate::time::{weekday_index, Day, Frequency, TimeGrid};
 
 /// The names [`calendar_covariates`] gives its covariates.
-pub const CALENDAR_COVARIATES: [&str; 5] =
-    ["hour", "day_of_week", "day_of_year", "month", "holiday"];
+pub const CALENDAR_COVARIATES: [&str; 7] = [
+    "hour",
+    "day_of_week",
+    "day_of_year",
+    "month",
+    "holiday",
+    "days_to_holiday",
+    "days_since_holiday",
+];
+
+/// How far (in days) `days_to_holiday` and `days_since_holiday` look; farther reads as this.
+pub const HOLIDAY_REACH: i64 = 7;
 
 /// What a panel's calendar covariates are made from. A model saves it so that a forecast past
 /// the data gets the same covariates for its future periods, holidays included.
@@ -21,6 +31,10 @@ pub const CALENDAR_COVARIATES: [&str; 5] =
 pub struct CalendarSpec {
     pub holidays: HolidaySet,
     pub extra_holidays: Vec<Day>,
+    /// Whether the days to the next and since the last holiday are inputs (models saved before
+    /// they existed have neither).
+    #[serde(default)]
+    pub holiday_distance: bool,
 }
 
 impl CalendarSpec {
@@ -30,6 +44,7 @@ impl CalendarSpec {
         CalendarSpec {
             holidays: features.holidays,
             extra_holidays: features.extra_holidays.clone(),
+            holiday_distance: features.holiday_distance,
         }
     }
 
@@ -47,8 +62,14 @@ impl CalendarSpec {
 
     /// The calendar covariates of `grid`.
     pub fn covariates(&self, grid: &TimeGrid) -> Vec<Covariate> {
-        let holidays = self.holidays(grid.first_day().year(), grid.last_day().year());
-        calendar_covariates(grid, &holidays)
+        let (first, last) = (grid.first_day().year(), grid.last_day().year());
+        let mut out = calendar_covariates(grid, &self.holidays(first, last));
+        // A year either side: the distance to a holiday crosses New Year.
+        let around = self.holidays(first - 1, last + 1);
+        if self.holiday_distance && !around.is_empty() {
+            out.extend(holiday_distance_covariates(grid, &around));
+        }
+        out
     }
 }
 
@@ -94,6 +115,22 @@ impl HolidayCalendar {
     /// All dates, ascending.
     pub fn dates(&self) -> impl Iterator<Item = NaiveDate> + '_ {
         self.dates.keys().copied()
+    }
+
+    /// Days from `date` to the first holiday on or after it, and since the last on or before
+    /// it; `None` where there is none.
+    pub fn distances(&self, date: NaiveDate) -> (Option<i64>, Option<i64>) {
+        let to = self
+            .dates
+            .range(date..)
+            .next()
+            .map(|(h, _)| (*h - date).num_days());
+        let since = self
+            .dates
+            .range(..=date)
+            .next_back()
+            .map(|(h, _)| (date - *h).num_days());
+        (to, since)
     }
 
     pub fn contains(&self, date: NaiveDate) -> bool {
@@ -195,6 +232,29 @@ pub fn calendar_covariates(grid: &TimeGrid, holidays: &HolidayCalendar) -> Vec<C
     out
 }
 
+/// Known reals `days_to_holiday` and `days_since_holiday`, each capped at [`HOLIDAY_REACH`]: the
+/// days around a holiday (a Christmas weekend, the Friday before Memorial Day) move demand as
+/// well as the day itself, and the holiday flag alone cannot tell them from any other day.
+pub fn holiday_distance_covariates(grid: &TimeGrid, holidays: &HolidayCalendar) -> Vec<Covariate> {
+    let days: Vec<(i64, i64)> = (0..grid.len)
+        .map(|i| {
+            let (to, since) = holidays.distances(grid.datetime(i).date());
+            let cap = |d: Option<i64>| d.map_or(HOLIDAY_REACH, |d| d.min(HOLIDAY_REACH));
+            (cap(to), cap(since))
+        })
+        .collect();
+    let real = |name: &str, pick: fn(&(i64, i64)) -> i64| Covariate {
+        name: name.to_string(),
+        role: Role::Known,
+        kind: CovariateKind::Real,
+        values: CovariateValues::Shared(days.iter().map(|d| pick(d) as f32).collect()),
+    };
+    vec![
+        real("days_to_holiday", |d| d.0),
+        real("days_since_holiday", |d| d.1),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,6 +298,33 @@ mod tests {
         assert!(cal.contains(d("2023-01-01")));
         assert!(!cal.contains(d("2023-11-24")));
         assert!(!HolidayCalendar::us_federal(2020, 2020).contains(d("2020-06-19")));
+    }
+
+    #[test]
+    fn holiday_distances_cross_new_year_and_are_capped() {
+        let grid = TimeGrid::from_days(d("2024-12-30"), d("2025-01-02"), Frequency::Daily);
+        let spec = CalendarSpec {
+            holidays: HolidaySet::Us,
+            extra_holidays: Vec::new(),
+            holiday_distance: true,
+        };
+        let cov = spec.covariates(&grid);
+        let get = |n: &str| match &cov.iter().find(|c| c.name == n).unwrap().values {
+            CovariateValues::Shared(v) => v.clone(),
+            _ => unreachable!(),
+        };
+        // New Year's Day 2025 ahead; after it, Martin Luther King Jr. Day (Jan 20) is beyond a week.
+        assert_eq!(get("days_to_holiday"), [2.0, 1.0, 0.0, 7.0]);
+        // Christmas 2024 behind, then New Year's Day.
+        assert_eq!(get("days_since_holiday"), [5.0, 6.0, 0.0, 1.0]);
+        let off = CalendarSpec {
+            holiday_distance: false,
+            ..spec
+        };
+        assert!(off
+            .covariates(&grid)
+            .iter()
+            .all(|c| c.name != "days_to_holiday"));
     }
 
     #[test]

@@ -108,6 +108,8 @@ pub struct FeaturesConfig {
     /// class first seen after training): left out of the model, or kept.
     pub untaught_inputs: UntaughtInputs,
     pub holidays: HolidaySet,
+    /// Known reals counting the days to the next and since the last holiday (up to a week).
+    pub holiday_distance: bool,
     /// More holiday dates (marathon day, a local festival).
     pub extra_holidays: Vec<Day>,
     /// `"central_park"` (built in), a CSV path relative to the config file, or absent.
@@ -129,6 +131,7 @@ impl Default for FeaturesConfig {
             calendar: true,
             untaught_inputs: UntaughtInputs::LeaveOut,
             holidays: HolidaySet::Us,
+            holiday_distance: false,
             extra_holidays: Vec::new(),
             weather: None,
             weather_time_column: None,

@@ -311,6 +311,7 @@ mod tests {
         CalendarSpec {
             holidays: HolidaySet::Us,
             extra_holidays: vec![Day::ymd(2024, 12, 26)],
+            holiday_distance: true,
         }
     }
 
@@ -383,6 +384,15 @@ mod tests {
             vec![0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0]
         );
         assert_eq!(shared(&e, "day_of_week")[4..], [1.0, 2.0, 3.0]);
+        // Thanksgiving (Nov 28) is more than a week back: capped at 7.
+        assert_eq!(
+            shared(&e, "days_to_holiday"),
+            vec![5.0, 4.0, 3.0, 2.0, 1.0, 0.0, 0.0]
+        );
+        assert_eq!(
+            shared(&e, "days_since_holiday"),
+            vec![7.0, 7.0, 7.0, 7.0, 7.0, 0.0, 0.0]
+        );
         let price = shared(&e, "price");
         assert_eq!(price[..7], [5.0, 5.0, 5.0, 5.0, 6.0, 7.0, 8.0]);
         assert_eq!(price[7..], [5.0, 5.0, 5.0, 5.0, 7.0, 8.0, 9.0]);

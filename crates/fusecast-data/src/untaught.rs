@@ -162,6 +162,7 @@ mod tests {
         let spec = CalendarSpec {
             holidays: HolidaySet::Us,
             extra_holidays: Vec::new(),
+            holiday_distance: false,
         };
         for c in spec.covariates(&p.grid) {
             p.add_covariate(c).unwrap();

@@ -262,6 +262,7 @@ fn scales_come_from_each_series_own_training_days() {
     let spec_calendar = CalendarSpec {
         holidays: HolidaySet::None,
         extra_holidays: vec![],
+        holiday_distance: false,
     };
     for c in spec_calendar.covariates(&p.grid) {
         p.add_covariate(c).unwrap();
