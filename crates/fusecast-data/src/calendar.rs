@@ -328,6 +328,13 @@ mod tests {
     }
 
     #[test]
+    fn a_calendar_saved_before_holiday_distances_reads_without_them() {
+        let spec: CalendarSpec =
+            serde_json::from_str(r#"{"holidays": "us", "extra_holidays": []}"#).unwrap();
+        assert!(!spec.holiday_distance);
+    }
+
+    #[test]
     fn calendar_features_line_up_with_the_grid() {
         let grid = TimeGrid::from_days(d("2024-12-24"), d("2024-12-26"), Frequency::Hourly);
         let cov = calendar_covariates(&grid, &HolidayCalendar::us_federal(2024, 2024));
