@@ -38,12 +38,16 @@ target_column = "y"
 frequency = "1d"
 [features]
 static = []
+# The anchor's inputs: PF keeps day_of_year whatever the training span covers.
+untaught_inputs = "keep"
 [windows]
 encoder_length = 56
 horizon = 14
 validation_periods = $3
 test_periods = $4
 target_transform = "$5"
+# The anchor's GroupNormalizer.
+target_normalizer = "series"
 [model]
 hidden_size = 32
 attention_heads = 4

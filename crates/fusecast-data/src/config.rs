@@ -223,7 +223,9 @@ impl Default for WindowsConfig {
             validation_periods: 28,
             test_periods: 28,
             target_transform: TargetTransform::Log1p,
-            target_normalizer: TargetNormalizer::Series,
+            // Chosen by scripts/bench/accuracy.sh over 3 seeds (README): best or within 0.4%
+            // on every panel; "series" is PyTorch Forecasting's GroupNormalizer.
+            target_normalizer: TargetNormalizer::Window,
         }
     }
 }
