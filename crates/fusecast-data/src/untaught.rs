@@ -60,14 +60,14 @@ impl fmt::Display for LeftOutInput {
         match &self.why {
             Untaught::ShortOfAYear { training_days } => write!(
                 f,
-                "{}: a yearly input, and the training part spans {training_days:.0} days, less than a year",
+                "{} (yearly; the training part spans {training_days:.0} days, less than a year)",
                 self.name
             ),
             Untaught::UnseenClasses { classes, first } => {
                 let list: Vec<String> = classes.iter().map(usize::to_string).collect();
                 write!(
                     f,
-                    "{}: class{} {} occur{} from {first} on and never in the training part, so the model would read untrained embeddings",
+                    "{} (class{} {} occur{} from {first} on, never in the training part: an untrained embedding)",
                     self.name,
                     if classes.len() == 1 { "" } else { "es" },
                     list.join(", "),

@@ -9,6 +9,7 @@ use fusecast_data::csvline::split;
 use fusecast_data::files::DataFile;
 use fusecast_data::table::{read_table, TableOptions};
 use fusecast_data::time::{format_timestamp, to_datetime, TimeGrid};
+use fusecast_data::untaught::LeftOutInput;
 use fusecast_data::{Forecast, Panel};
 use fusecast_eval::html::{
     self, ClusterRow, Comparison, Experiment, ForecastWindow, ModelPaths, ModelRow, Part, Report,
@@ -610,6 +611,16 @@ fn facts(
             format_timestamp(grid.timestamp(grid.len.saturating_sub(1)))
         ));
     }
+    if let Ok(out) = serde_json::from_value::<Vec<LeftOutInput>>(data["layout"]["left_out"].clone())
+    {
+        if !out.is_empty() {
+            let each: Vec<String> = out.iter().map(ToString::to_string).collect();
+            facts.push(format!(
+                "Left out of the TFT, which its training part cannot teach: {}",
+                each.join("; ")
+            ));
+        }
+    }
     if let Some(c) = comparison {
         let n = winners.map_or(0, |w| w.rows.len());
         facts.push(format!(
@@ -691,6 +702,22 @@ pub fn gather(dir: &RunDir, experiment: Option<&ExperimentFiles>) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_facts_name_the_inputs_left_out_of_the_tft() {
+        let data = serde_json::json!({
+            "layout": { "left_out": [
+                { "name": "month", "why": "short_of_a_year", "training_days": 309.0 }
+            ] }
+        });
+        let got = facts(&data, None, None);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].contains("month (yearly") && got[0].contains("309 days"),
+            "{got:?}"
+        );
+        assert!(facts(&serde_json::json!({ "layout": {} }), None, None).is_empty());
+    }
 
     #[test]
     fn an_empty_folder_renders_every_section_as_a_note() {
