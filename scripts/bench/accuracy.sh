@@ -114,7 +114,7 @@ done
 
 # The table: every run's TFT (named by its normalizer) and the first run's baselines.
 python3 - "$OUT" "$PANELS" "$NORMALIZERS" <<'PYEOF' | tee "$OUT/summary.md"
-import csv, sys
+import csv, os, sys
 out, panels, norms = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
 
 def num(x):
@@ -130,6 +130,8 @@ for panel in panels:
     rows, per = [], {}
     for i, norm in enumerate(norms):
         run = f"{out}/runs/{panel}-{norm}/eval"
+        if not os.path.exists(f"{run}/comparison.csv"):
+            sys.exit(f"{run}/comparison.csv is missing: no {panel} run with {norm} in {out} (SUMMARY_ONLY needs the runs)")
         for r in csv.DictReader(open(f"{run}/comparison.csv")):
             is_tft = r["model"].startswith("TFT")
             if is_tft or i == 0:

@@ -64,10 +64,12 @@ impl CalendarSpec {
     pub fn covariates(&self, grid: &TimeGrid) -> Vec<Covariate> {
         let (first, last) = (grid.first_day().year(), grid.last_day().year());
         let mut out = calendar_covariates(grid, &self.holidays(first, last));
-        // A year either side: the distance to a holiday crosses New Year.
-        let around = self.holidays(first - 1, last + 1);
-        if self.holiday_distance && !around.is_empty() {
-            out.extend(holiday_distance_covariates(grid, &around));
+        if self.holiday_distance {
+            // A year either side: the distance to a holiday crosses New Year.
+            let around = self.holidays(first - 1, last + 1);
+            if !around.is_empty() {
+                out.extend(holiday_distance_covariates(grid, &around));
+            }
         }
         out
     }

@@ -78,6 +78,12 @@ impl fmt::Display for LeftOutInput {
     }
 }
 
+/// `out`, one after another, for a note or a report.
+pub fn describe(out: &[LeftOutInput]) -> String {
+    let each: Vec<String> = out.iter().map(ToString::to_string).collect();
+    each.join("; ")
+}
+
 /// The known inputs of `layout` that periods `0..train_end` of `panel` cannot teach, in layout
 /// order: the yearly calendar inputs over less than a year, then every known categorical with
 /// a class that occurs after `train_end` and never before it.

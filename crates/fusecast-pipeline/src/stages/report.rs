@@ -614,10 +614,9 @@ fn facts(
     if let Ok(out) = serde_json::from_value::<Vec<LeftOutInput>>(data["layout"]["left_out"].clone())
     {
         if !out.is_empty() {
-            let each: Vec<String> = out.iter().map(ToString::to_string).collect();
             facts.push(format!(
                 "Left out of the TFT, which its training part cannot teach: {}",
-                each.join("; ")
+                fusecast_data::untaught::describe(&out)
             ));
         }
     }

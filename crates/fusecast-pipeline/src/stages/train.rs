@@ -89,13 +89,12 @@ pub fn untaught_note(ds: &WindowDataset) -> Option<Event> {
     if out.is_empty() {
         return None;
     }
-    let each: Vec<String> = out.iter().map(ToString::to_string).collect();
     Some(Event::Note {
         message: format!(
             "{} known input{} left out of the TFT, which its training part cannot teach (features.untaught_inputs = \"keep\" keeps them): {}",
             out.len(),
             if out.len() == 1 { " is" } else { "s are" },
-            each.join("; ")
+            fusecast_data::untaught::describe(out)
         ),
     })
 }
