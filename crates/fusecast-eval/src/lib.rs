@@ -2,6 +2,7 @@
 //! rolling-origin cutoffs with one set of metric definitions, compared per series, per cluster and
 //! overall, written as markdown/CSV tables and PNG plots, and rendered as one self-contained HTML page.
 
+pub mod behind;
 pub mod compare;
 pub mod config;
 pub mod cutoffs;

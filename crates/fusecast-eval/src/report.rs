@@ -7,6 +7,7 @@ use fusecast_data::csvline::quote;
 use fusecast_data::time::format_timestamp;
 use fusecast_data::{Forecast, Panel};
 
+use crate::behind;
 use crate::compare::{Comparison, EvalError};
 use crate::metrics::{Scores, DEFINITIONS};
 use crate::plot::{plot_metrics, plot_series};
@@ -191,6 +192,12 @@ pub fn write_report(
     let path = dir.join("winners.csv");
     write(&path, &csv)?;
     written.push(path);
+    let far_behind = behind::applies(c).then(|| behind::behind(panel, c));
+    if let Some(rows) = &far_behind {
+        let path = dir.join("tft_behind.csv");
+        write(&path, &behind::csv(panel, rows))?;
+        written.push(path);
+    }
 
     // Plots.
     let metrics_png = plots.join("metrics.png");
@@ -317,6 +324,9 @@ pub fn write_report(
         }
         md.push('\n');
     }
+    if let Some(rows) = &far_behind {
+        behind_section(&mut md, panel, rows);
+    }
     if !series_pngs.is_empty() {
         md.push_str("## Forecasts of chosen series\n\n");
         for (s, png) in &series_pngs {
@@ -331,6 +341,45 @@ pub fn write_report(
     write(&path, &md)?;
     written.push(path);
     Ok(written)
+}
+
+fn behind_section(md: &mut String, panel: &Panel, rows: &[behind::Behind]) {
+    let _ = writeln!(
+        md,
+        "## Series where the TFT is over {}x the best baseline (MASE)\n",
+        behind::FACTOR
+    );
+    if rows.is_empty() {
+        md.push_str("None.\n\n");
+        return;
+    }
+    let counts = behind::counts(rows.iter().map(|r| r.why.kind()));
+    let _ = writeln!(
+        md,
+        "{} in all: {}.\n",
+        rows.len(),
+        counts
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    md.push_str("| series | model | MASE | best baseline | its MASE | ratio | why |\n");
+    md.push_str("|---|---|---:|---|---:|---:|---|\n");
+    for r in rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {:.2} | {} |",
+            panel.series[r.series],
+            r.model,
+            fmt(r.mase),
+            r.best_baseline,
+            fmt(r.best_mase),
+            r.ratio(),
+            r.why.describe(panel)
+        );
+    }
+    md.push_str("\nAll of them, with the reason's kind: `tft_behind.csv`.\n\n");
 }
 
 #[cfg(test)]

@@ -25,6 +25,8 @@ pub struct Report {
     pub facts: Vec<String>,
     pub comparison: Part<Comparison>,
     pub winners: Part<Winners>,
+    /// The series where the TFT's MASE is over twice the best baseline's, worst first.
+    pub behind: Part<Vec<BehindRow>>,
     pub clusters: Part<Vec<ClusterRow>>,
     pub forecasts: Part<Vec<SeriesPlot>>,
     /// One per model interpreted (a run has one TFT; a per-cluster experiment one per cluster).
@@ -89,6 +91,20 @@ impl Winners {
             })
             .collect()
     }
+}
+
+/// A series the TFT is far behind the best baseline on (a row of `eval/tft_behind.csv`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BehindRow {
+    pub series: String,
+    pub model: String,
+    pub mase: f64,
+    pub best_baseline: String,
+    pub best_mase: f64,
+    pub ratio: f64,
+    /// The explanation's kind (`few_counts`, `level_moved`, ...) and its words.
+    pub reason: String,
+    pub explanation: String,
 }
 
 /// One model's scores over one cluster's series (a row of `eval/per_cluster.csv`).

@@ -1,17 +1,22 @@
 //! The page: one HTML document with its CSS inline and every chart an inline `<svg>`, so the file
 //! opens the same in any browser, offline, mailed or archived. Sections keep fixed ids
-//! (`comparison`, `winners`, `clusters`, `forecasts`, `interpretation`, `training`, and
+//! (`comparison`, `winners`, `behind`, `clusters`, `forecasts`, `interpretation`, `training`, and
 //! `experiment` for a tuning experiment); one the run does not have says why in its place.
 
 use std::fmt::Write as _;
+
+use crate::behind;
 
 use super::svg::{
     bar_chart, line_chart, Band, Bar, BarChart, Line, LineChart, Rule, Values, XAxis, PALETTE,
 };
 use super::tables::{
-    cluster_table, comparison_table, pinball_table, trial_table, win_counts_table, winners_table,
+    behind_table, cluster_table, comparison_table, pinball_table, trial_table, win_counts_table,
+    winners_table,
 };
-use super::{escape, num, ClusterRow, Comparison, Experiment, Interpretation, Part, Report};
+use super::{
+    escape, num, BehindRow, ClusterRow, Comparison, Experiment, Interpretation, Part, Report,
+};
 use super::{SeriesPlot, TrainingCurve, Winners};
 
 const CSS: &str = "
@@ -112,6 +117,9 @@ pub fn render(r: &Report) -> String {
         comparison_section(c, n_series)
     });
     s.push("winners", "Winners per series", &r.winners, winners_section);
+    s.push("behind", "Where the TFT is far behind", &r.behind, |b| {
+        behind_section(b)
+    });
     s.push("clusters", "Scores per cluster", &r.clusters, |c| {
         clusters_section(c)
     });
@@ -214,6 +222,25 @@ fn winners_section(w: &Winners) -> String {
         win_counts_table(w),
         w.rows.len(),
         winners_table(w)
+    )
+}
+
+fn behind_section(rows: &[BehindRow]) -> String {
+    let factor = behind::FACTOR;
+    if rows.is_empty() {
+        return format!("<p class=\"note\">No series: the TFT's MASE is within {factor}x the best baseline's on every series.</p>");
+    }
+    let counts = behind::counts(rows.iter().map(|r| r.reason.as_str()));
+    let counts: Vec<String> = counts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{n} {}", k.replace('_', " ")))
+        .collect();
+    format!(
+        "<p class=\"note\">{} series where the TFT's MASE is over {factor}x the best baseline's on that series, worst first, each with what the data says about why: {}. The reasons are checked in this order: few counts, the level moved after the cutoff, the baseline near exact; a series none of them explains is one the TFT gets wrong.</p><div class=\"wide\">{}</div>",
+        rows.len(),
+        escape(&counts.join(", ")),
+        behind_table(rows)
     )
 }
 
@@ -528,6 +555,16 @@ mod tests {
                     mase: vec![0.7],
                 }],
             }),
+            behind: Part::Shown(vec![BehindRow {
+                series: "b<1>".into(),
+                model: "TFT".into(),
+                mase: 3.0,
+                best_baseline: "AutoETS".into(),
+                best_mase: 1.0,
+                ratio: 3.0,
+                reason: "level_moved".into(),
+                explanation: "the level moved +40% from ...".into(),
+            }]),
             clusters: Part::Omitted("the run has no clusters".into()),
             forecasts: Part::Shown(vec![SeriesPlot {
                 series: "a".into(),
@@ -569,6 +606,7 @@ mod tests {
         for id in [
             "comparison",
             "winners",
+            "behind",
             "clusters",
             "forecasts",
             "interpretation",
@@ -595,6 +633,13 @@ mod tests {
             assert!(html.contains(&format!("class=\"{class}")), "{class}");
         }
         assert!(html.contains(">0.7126<"));
+        assert!(
+            html.contains("1 series where the TFT's MASE is over 2x")
+                && html.contains(": 1 level moved.")
+                && html.contains("<td>b&lt;1&gt;</td>")
+                && html.contains("<td class=\"num\">3.00</td>"),
+            "{html}"
+        );
         assert!(html.contains("http://www.w3.org/2000/svg"));
         // Nothing comes from elsewhere.
         assert!(

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{escape, num, ClusterRow, Comparison, Experiment, Winners};
+use super::{escape, num, BehindRow, ClusterRow, Comparison, Experiment, Winners};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cell {
@@ -237,6 +237,43 @@ pub fn win_counts_table(w: &Winners) -> String {
         class: "scores win-counts",
         header: ["model", "series won", "share"].map(String::from).to_vec(),
         rows,
+        row_class: Vec::new(),
+    })
+}
+
+/// The series the TFT is far behind on, with the best baseline there and why.
+pub fn behind_table(rows: &[BehindRow]) -> String {
+    table(&Table {
+        class: "scores behind",
+        header: [
+            "series",
+            "model",
+            "MASE",
+            "best baseline",
+            "its MASE",
+            "ratio",
+            "why",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::text(&r.series),
+                    Cell::text(&r.model),
+                    Cell::number(r.mase),
+                    Cell::text(&r.best_baseline),
+                    Cell::number(r.best_mase),
+                    Cell {
+                        text: format!("{:.2}", r.ratio),
+                        numeric: true,
+                        best: false,
+                    },
+                    Cell::text(&r.explanation),
+                ]
+            })
+            .collect(),
         row_class: Vec::new(),
     })
 }

@@ -12,8 +12,8 @@ use fusecast_data::time::{format_timestamp, to_datetime, TimeGrid};
 use fusecast_data::untaught::LeftOutInput;
 use fusecast_data::{Forecast, Panel};
 use fusecast_eval::html::{
-    self, ClusterRow, Comparison, Experiment, ForecastWindow, ModelPaths, ModelRow, Part, Report,
-    SeriesPlot, TrainingCurve, WinnerRow, Winners,
+    self, BehindRow, ClusterRow, Comparison, Experiment, ForecastWindow, ModelPaths, ModelRow,
+    Part, Report, SeriesPlot, TrainingCurve, WinnerRow, Winners,
 };
 use fusecast_model::interpret::Interpretation;
 
@@ -167,6 +167,48 @@ fn winners(dir: &RunDir) -> std::result::Result<Winners, String> {
             })
             .collect(),
     })
+}
+
+/// `eval/tft_behind.csv`: the series the TFT is far behind the best baseline on; a run without
+/// a TFT or without baselines has none.
+fn behind(dir: &RunDir) -> Part<Vec<BehindRow>> {
+    let path = dir.eval().join("tft_behind.csv");
+    if !path.exists() {
+        return Part::Omitted(
+            "No TFT and baselines scored on the same windows to hold it against.".into(),
+        );
+    }
+    let read = || -> std::result::Result<Vec<BehindRow>, String> {
+        let (header, rows) = read_csv(&path)?;
+        let col = |name: &str| column(&path, &header, name);
+        let (s, m, mase, b, bm, ratio, reason, why) = (
+            col("series_id")?,
+            col("model")?,
+            col("mase")?,
+            col("best_baseline")?,
+            col("best_mase")?,
+            col("ratio")?,
+            col("reason")?,
+            col("explanation")?,
+        );
+        Ok(rows
+            .iter()
+            .map(|r| BehindRow {
+                series: r[s].clone(),
+                model: r[m].clone(),
+                mase: number(&r[mase]),
+                best_baseline: r[b].clone(),
+                best_mase: number(&r[bm]),
+                ratio: number(&r[ratio]),
+                reason: r[reason].clone(),
+                explanation: r[why].clone(),
+            })
+            .collect())
+    };
+    match read() {
+        Ok(rows) => Part::Shown(rows),
+        Err(e) => Part::Omitted(format!("Cannot read the series the TFT is behind on: {e}")),
+    }
 }
 
 /// `eval/per_cluster.csv`, when the run has two clusters or more.
@@ -688,6 +730,7 @@ pub fn gather(dir: &RunDir, experiment: Option<&ExperimentFiles>) -> Report {
             None => format!("Fusecast run: {name}"),
         },
         facts: facts(&data, comparison.shown(), winners.shown()),
+        behind: behind(dir),
         clusters: clusters(dir),
         interpretation: interpretation(dir, experiment.zip(exp.as_ref())),
         training: training(dir, experiment.is_some()),
@@ -726,6 +769,7 @@ mod tests {
         for part in [
             report.comparison.shown().is_none(),
             report.winners.shown().is_none(),
+            report.behind.shown().is_none(),
             report.clusters.shown().is_none(),
             report.forecasts.shown().is_none(),
             report.interpretation.shown().is_none(),
