@@ -26,6 +26,9 @@ use crate::compare::Comparison;
 
 /// A TFT MASE more than this times the best baseline's on a series is listed.
 pub const FACTOR: f64 = 2.0;
+/// A TFT MASE below this is exact for any purpose and never listed: on a zone with no trips,
+/// 1e-5 against a baseline's exact 0 is no loss, whatever the ratio.
+pub const NEGLIGIBLE: f64 = 0.01;
 /// Mean actual per period below which a count series is "few counts".
 pub const SPARSE_MEAN: f64 = 5.0;
 /// Relative change of the level, from the season before a cutoff (repeated over the window) to
@@ -140,7 +143,7 @@ pub fn behind(panel: &Panel, c: &Comparison) -> Vec<Behind> {
                 .filter(|(_, m)| m.is_finite())
                 .min_by(|a, b| a.1.total_cmp(&b.1));
             let Some((b, best_mase)) = best else { continue };
-            if !(s.mase > FACTOR * best_mase) {
+            if !(s.mase > FACTOR * best_mase && s.mase >= NEGLIGIBLE) {
                 continue;
             }
             out.push(Behind {
@@ -326,8 +329,12 @@ mod tests {
     }
 
     fn comparison(panel: &Panel, tft_off: [f64; 5]) -> Comparison {
+        comparison_with(panel, [2.0, 0.2, 3.0, 0.1, 3.0], tft_off)
+    }
+
+    fn comparison_with(panel: &Panel, ets_off: [f64; 5], tft_off: [f64; 5]) -> Comparison {
         let forecasts = [
-            model(panel, "AutoETS", |s| [2.0, 0.2, 3.0, 0.1, 3.0][s]),
+            model(panel, "AutoETS", |s| ets_off[s]),
             model(panel, "Naive", |_| 50.0),
             // Selection is never the yardstick, however good.
             model(panel, SELECTED, |_| 0.0),
@@ -388,6 +395,11 @@ mod tests {
         let c = comparison(&p, [3.9, 0.1, 1.0, 0.05, 1.0]);
         assert_eq!(behind(&p, &c), Vec::new());
         assert!(applies(&c));
+        // A baseline exact on BIG and the TFT a thousandth of the MASE scale off: no loss.
+        let exact = comparison_with(&p, [0.0; 5], [0.001, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(behind(&p, &exact), Vec::new());
+        let off = comparison_with(&p, [0.0; 5], [0.1, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(behind(&p, &off).len(), 1);
         let tft_only =
             compare(&p, &[model(&p, "TFT", |_| 1.0)], 7, &[0.1, 0.5, 0.9], None).unwrap();
         assert!(!applies(&tft_only));
