@@ -85,6 +85,10 @@ impl Why {
     /// The explanation in words.
     pub fn describe(&self, panel: &Panel) -> String {
         match self {
+            Why::FewCounts { mean } if *mean == 0.0 => {
+                "few counts: none in its backtest windows, where any forecast above 0 is all error"
+                    .to_string()
+            }
             Why::FewCounts { mean } => format!(
                 "few counts: {mean:.2} per period on average, where one count of error is a large share of the MASE scale"
             ),
