@@ -105,6 +105,7 @@ fn a_run_writes_a_report_with_every_section_and_the_evaluations_numbers() {
     for id in [
         "comparison",
         "winners",
+        "behind",
         "clusters",
         "forecasts",
         "interpretation",
@@ -168,6 +169,57 @@ fn a_run_writes_a_report_with_every_section_and_the_evaluations_numbers() {
     for (w, cells) in winners.iter().zip(&per_series) {
         // series, cluster, winner, then each model's MASE.
         assert_eq!(cells, w, "{wh:?}");
+    }
+
+    // The series the TFT is over 2x the best baseline on: exactly those of winners.csv's MASEs,
+    // each in tft_behind.csv and on the page with its baseline and reason.
+    let (bh, behind) = csv(&run.join("eval/tft_behind.csv"));
+    let bc = |name: &str| bh.iter().position(|x| x == name).unwrap();
+    let wc = |name: &str| wh.iter().position(|x| x == name).unwrap();
+    let mase = |r: &[String], m: &str| r[wc(&format!("{m}_mase"))].parse::<f64>().ok();
+    let mut want: Vec<String> = winners
+        .iter()
+        .filter(|w| {
+            let best = ["SeasonalNaive", "Naive"]
+                .iter()
+                .filter_map(|m| mase(w, m))
+                .fold(f64::INFINITY, f64::min);
+            mase(w, "TFT").is_some_and(|t| t > 2.0 * best && t >= 0.01)
+        })
+        .map(|w| w[0].clone())
+        .collect();
+    let mut listed: Vec<String> = behind.iter().map(|r| r[bc("series_id")].clone()).collect();
+    want.sort();
+    listed.sort();
+    assert_eq!(listed, want, "{behind:?}");
+    let kinds = [
+        "few_counts",
+        "level_moved",
+        "level_moving",
+        "baseline_near_exact",
+        "not_explained",
+    ];
+    assert!(behind
+        .iter()
+        .all(|r| kinds.contains(&r[bc("reason")].as_str())));
+    let shown = section(&html, "behind");
+    assert!(shown.starts_with("<section id=\"behind\"><h2>"), "{shown}");
+    if behind.is_empty() {
+        assert!(shown.contains("No series"), "{shown}");
+    } else {
+        let cells = table(shown, "scores behind");
+        assert_eq!(cells.len(), behind.len());
+        for (r, c) in behind.iter().zip(&cells) {
+            assert_eq!(
+                (&c[0], &c[1], &c[3], &c[6]),
+                (
+                    &r[bc("series_id")],
+                    &r[bc("model")],
+                    &r[bc("best_baseline")],
+                    &r[bc("explanation")]
+                )
+            );
+        }
     }
 
     // Per cluster, as per_cluster.csv has them.
@@ -351,12 +403,13 @@ fn a_run_without_a_tft_or_clusters_renders_with_notes() {
     for id in ["comparison", "winners", "forecasts"] {
         assert!(html.contains(&format!("<section id=\"{id}\"><h2>")), "{id}");
     }
-    for id in ["clusters", "interpretation", "training"] {
+    for id in ["behind", "clusters", "interpretation", "training"] {
         assert!(
             html.contains(&format!("<section id=\"{id}\" class=\"omitted\"><h2>")),
             "{id} is not omitted"
         );
     }
+    assert!(!dir.path().join("runs/b/eval/tft_behind.csv").exists());
     assert!(html.contains("All series are in one cluster"));
     assert!(html.contains("No interpretation.json"));
     // The best baseline is drawn with its band instead of the TFT.

@@ -809,4 +809,38 @@ mod tests {
         assert_eq!((m.mase, m.pinball[1]), (0.7126, 0.5));
         assert!(m.coverage80.is_nan());
     }
+
+    #[test]
+    fn the_series_the_tft_is_behind_on_are_read_from_their_csv() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = RunDir::new(tmp.path());
+        assert!(behind(&dir).shown().is_none());
+        std::fs::create_dir_all(dir.eval()).unwrap();
+        let path = dir.eval().join("tft_behind.csv");
+        // Columns in another order than written, and an explanation with commas.
+        std::fs::write(
+            &path,
+            "model,series_id,ratio,mase,best_mase,best_baseline,reason,explanation
+             TFT,ORD,inf,0.0500,0.0000,Naive,few_counts,\"few counts: none, in its windows\"\n",
+        )
+        .unwrap();
+        let rows = behind(&dir).shown().cloned().unwrap();
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!(
+            (
+                r.series.as_str(),
+                r.best_baseline.as_str(),
+                r.reason.as_str()
+            ),
+            ("ORD", "Naive", "few_counts")
+        );
+        assert_eq!(r.explanation, "few counts: none, in its windows");
+        assert!(r.ratio.is_infinite() && r.mase == 0.05);
+        std::fs::write(&path, "series_id,model\nORD,TFT\n").unwrap();
+        match behind(&dir) {
+            Part::Omitted(why) => assert!(why.contains("no column `mase`"), "{why}"),
+            Part::Shown(_) => panic!("read a CSV without its columns"),
+        }
+    }
 }
