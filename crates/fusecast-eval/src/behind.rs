@@ -292,7 +292,7 @@ mod tests {
         };
         let week = |t: usize| [0.0, 3.0, 5.0, 2.0, 4.0, -6.0, -8.0][t % 7];
         // A little noise, so that the seasonal naive's in-sample error (the MASE scale) is not 0.
-        let noise = |t: usize| if t % 3 == 0 { 1.0 } else { -0.5 };
+        let noise = |t: usize| if t.is_multiple_of(3) { 1.0 } else { -0.5 };
         let mut y = Vec::new();
         for s in 0..5 {
             for t in 0..LEN {
