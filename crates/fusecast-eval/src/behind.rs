@@ -6,8 +6,9 @@
 //! - **few counts**: the windows' actuals average under [`SPARSE_MEAN`] per period, where one
 //!   count of error is a large share of the MASE scale;
 //! - **level moved after the cutoff**: a window's mean differs from that of the season before its
-//!   cutoff, repeated over the window (the seasonal naive forecast), by [`LEVEL_MOVE`] or more, which no model could see at the cutoff, so the ratio
-//!   says which model's guess happened to go that way;
+//!   cutoff, repeated over the window (the seasonal naive forecast), by [`LEVEL_MOVE`] or more,
+//!   which no model could see at the cutoff, so the ratio says which model's guess happened to
+//!   go that way;
 //! - **level moving at the cutoff**: the season before a cutoff averaged [`TREND_MOVE`] or more
 //!   away from the [`PRIOR_SEASONS`] seasons before it. Per-series models fitted at the cutoff
 //!   extrapolate such a move; the global TFT, trained before the test part on windows that
@@ -37,6 +38,7 @@ pub const LEVEL_MOVE: f64 = 0.25;
 /// Relative change from the [`PRIOR_SEASONS`] seasons before the last one to the last season
 /// before a cutoff that counts as the level moving at the cutoff.
 pub const TREND_MOVE: f64 = 0.1;
+/// Seasons before the last one that the level moving at a cutoff is measured against.
 pub const PRIOR_SEASONS: usize = 4;
 /// Best-baseline MASE below which it is "near exact".
 pub const NEAR_EXACT: f64 = 0.5;

@@ -313,7 +313,7 @@ fn models_to_draw(comparison: &Comparison, tables: &[Forecast]) -> Vec<String> {
         comparison
             .models
             .iter()
-            .filter(|m| m.model.starts_with("TFT") == tft && m.mase.is_finite())
+            .filter(|m| fusecast_eval::behind::is_tft(&m.model) == tft && m.mase.is_finite())
             .filter(|m| tables.iter().any(|t| t.model == m.model))
             .min_by(|a, b| a.mase.total_cmp(&b.mase))
             .map(|m| m.model.clone())
