@@ -211,6 +211,9 @@ pub struct WindowsConfig {
     /// `"series"` (each series' training part), `"window"` or `"window_robust"` (each window's
     /// encoder: mean/std or median/IQR).
     pub target_normalizer: TargetNormalizer,
+    /// With K > 0, the TFT also reads the target's seasonal profile: at every step the median
+    /// of the K same-phase values before it (`target_profile`); 0: not.
+    pub profile_seasons: usize,
 }
 
 impl Default for WindowsConfig {
@@ -226,6 +229,7 @@ impl Default for WindowsConfig {
             // Chosen by scripts/bench/accuracy.sh over 3 seeds (README): best or within 0.4%
             // on every panel; "series" is PyTorch Forecasting's GroupNormalizer.
             target_normalizer: TargetNormalizer::Window,
+            profile_seasons: 0,
         }
     }
 }

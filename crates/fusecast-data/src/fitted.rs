@@ -85,7 +85,9 @@ impl FittedFeatures {
                 self.grid.frequency.label()
             )));
         }
-        let layout = FeatureLayout::fit(panel)?.leaving_out(self.layout.left_out.clone());
+        let layout = FeatureLayout::fit(panel)?
+            .leaving_out(self.layout.left_out.clone())
+            .with_profile(self.layout.profile_seasons);
         if let Some(d) = self.layout.variables_differ(&layout) {
             return Err(mismatch(d));
         }

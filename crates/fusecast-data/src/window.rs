@@ -243,9 +243,22 @@ pub struct FeatureLayout {
     /// teach them ([`crate::untaught`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<LeftOutInput>,
+    /// Seasons the known real [`TARGET_PROFILE`] takes its median over; 0 (layouts saved before
+    /// it): no such input.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub profile_seasons: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 pub const RELATIVE_TIME: &str = "relative_time_idx";
+/// The target's seasonal profile at each step: the median of its values at the same phase of
+/// the last `profile_seasons` seasons before the step (before the forecast origin for forecast
+/// steps, so every one is known there), scaled as the target. The seasonal naive forecast when
+/// taken over one season; over several, one holiday week does not set it.
+pub const TARGET_PROFILE: &str = "target_profile";
 
 impl FeatureLayout {
     /// The layout of a panel's columns, vocabularies fitted on its values. Observed
@@ -299,7 +312,24 @@ impl FeatureLayout {
             known_reals,
             observed_reals,
             left_out: Vec::new(),
+            profile_seasons: 0,
         })
+    }
+
+    /// The layout with the known real [`TARGET_PROFILE`] over `seasons` seasons (before
+    /// `relative_time_idx`); 0 leaves it without.
+    pub fn with_profile(mut self, seasons: usize) -> Self {
+        self.known_reals.retain(|n| n != TARGET_PROFILE);
+        self.profile_seasons = seasons;
+        if seasons > 0 {
+            let at = self
+                .known_reals
+                .iter()
+                .position(|n| n == RELATIVE_TIME)
+                .unwrap_or(self.known_reals.len());
+            self.known_reals.insert(at, TARGET_PROFILE.to_string());
+        }
+        self
     }
 
     /// The layout without the known inputs `out` names, which it records.
@@ -582,6 +612,40 @@ impl<'a> WindowDataset<'a> {
         self.with_static_real_scales()
     }
 
+    /// The same windows with the target's seasonal profile over `seasons` seasons as a known
+    /// input ([`TARGET_PROFILE`]; 0: none).
+    pub fn with_profile(mut self, seasons: usize) -> Self {
+        self.layout = self.layout.with_profile(seasons);
+        self
+    }
+
+    /// The scaled [`TARGET_PROFILE`] of series `s` at period `t` in a window starting its
+    /// forecast at `origin` and scaled by `sc`: 0 (the centre) when no season before has a value.
+    fn profile_at(&self, s: usize, t: usize, origin: usize, sc: SeriesScale) -> f32 {
+        let season = self.panel.grid.frequency.season_length();
+        // The nearest same-phase period that is known at the step (at the origin when forecast).
+        let first_back = match t.checked_sub(origin) {
+            None => season,
+            Some(ahead) => season * (ahead / season + 1),
+        };
+        let y = self.panel.values(s);
+        let mut v: Vec<f64> = (0..self.layout.profile_seasons)
+            .filter_map(|j| t.checked_sub(first_back + j * season))
+            .map(|u| y[u])
+            .filter(|v| !v.is_nan())
+            .collect();
+        if v.is_empty() {
+            return 0.0;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = match n % 2 {
+            1 => v[n / 2],
+            _ => 0.5 * (v[n / 2 - 1] + v[n / 2]),
+        };
+        self.scaler.scale_with(sc, median)
+    }
+
     /// The same windows without the known inputs that the training part cannot teach
     /// ([`crate::untaught::untaught`]); the layout records which and why.
     pub fn leaving_out_untaught(mut self) -> Self {
@@ -711,9 +775,10 @@ impl<'a> WindowDataset<'a> {
         let known_reals: Vec<_> = lay
             .known_reals
             .iter()
-            .filter(|n| *n != RELATIVE_TIME)
+            .filter(|n| *n != RELATIVE_TIME && *n != TARGET_PROFILE)
             .map(|n| (cov(n), scale_of(n)))
             .collect();
+        let profile = lay.profile_seasons > 0;
         let observed: Vec<_> = lay.observed_reals[1..]
             .iter()
             .map(|n| (cov(n), scale_of(n)))
@@ -757,6 +822,10 @@ impl<'a> WindowDataset<'a> {
                     row[j] = (c.value(s, t, len) - center) / scale;
                     j += 1;
                 }
+                if profile {
+                    row[j] = self.profile_at(s, t, w.decoder_start, sc);
+                    j += 1;
+                }
                 row[j] = relative_time(t as i64 - origin, e_max);
                 j += 1;
                 row[j] = self.scaler.scale_with(sc, p.values(s)[t]);
@@ -772,6 +841,10 @@ impl<'a> WindowDataset<'a> {
                 }
                 for (c, (center, scale)) in &known_reals {
                     b.decoder_reals.push((c.value(s, t, len) - center) / scale);
+                }
+                if profile {
+                    b.decoder_reals
+                        .push(self.profile_at(s, t, w.decoder_start, sc));
                 }
                 b.decoder_reals
                     .push(relative_time(t as i64 - origin, e_max));
@@ -842,6 +915,65 @@ mod tests {
         let h = (v.len() - 1) as f64 * p;
         let lo = h.floor() as usize;
         v[lo] + (h - lo as f64) * (v[(lo + 1).min(v.len() - 1)] - v[lo])
+    }
+
+    #[test]
+    fn the_profile_input_is_the_median_of_the_same_weekday_before_each_step() {
+        let p = panel();
+        let spec = WindowSpec {
+            encoder_length: 28,
+            min_encoder_length: 28,
+            horizon: 14,
+            stride: 1,
+        };
+        let split = TimeSplit::from_tail(p.len(), 14, 28).unwrap();
+        let ds = WindowDataset::new(&p, spec, split, TargetTransform::Log1p)
+            .unwrap()
+            .with_normalizer(TargetNormalizer::Window)
+            .with_profile(3);
+        assert_eq!(ds.layout.known_reals, [TARGET_PROFILE, RELATIVE_TIME]);
+        assert_eq!(ds.layout.profile_seasons, 3);
+        let w = Window {
+            series: 0,
+            decoder_start: 60,
+            encoder_length: 28,
+        };
+        let first = Window {
+            decoder_start: 28,
+            ..w
+        };
+        let b = ds.batch(&[w, first]);
+        let y = p.values(0);
+        let sc = ds.window_scale(&w);
+        let scaled = |t: usize| ds.scaler.scale_with(sc, y[t]);
+        // Forecast steps, 2 known reals each: the profile, then the relative time.
+        let decoder = |k: usize| b.decoder_reals[k * 2];
+        // Step 1 (day 61): days 54, 47 and 40; 54 is a spike (x9), the median is day 47.
+        assert_eq!(decoder(1), scaled(47));
+        assert!(y[54] > 5.0 * y[47]);
+        // Step 8 (day 68) looks back from the origin too: days 54, 47, 40 again.
+        assert_eq!(decoder(8), scaled(47));
+        // Step 0 (day 60): days 53, 46, 39, all plain: the middle one by value is day 46.
+        assert_eq!(decoder(0), scaled(46));
+        // Encoder steps look one season back from themselves: day 40 reads days 33, 26, 19.
+        let n = ds.layout.known_reals.len() + ds.layout.observed_reals.len();
+        let encoder = |i: usize, t: usize| {
+            let k = t - (b.windows[i].decoder_start - b.windows[i].encoder_length);
+            b.encoder_reals[(i * b.encoder_length + k) * n]
+        };
+        assert_eq!(encoder(0, 40), scaled(26));
+        // Day 0 has no season before it: the centre. Day 8 has one, day 1.
+        let sc1 = ds.window_scale(&first);
+        assert_eq!(encoder(1, 0), 0.0);
+        assert_eq!(encoder(1, 8), ds.scaler.scale_with(sc1, y[1]));
+        // Off, the layout has no such input; a layout saved before it reads as off.
+        let off = ds.layout.clone().with_profile(0);
+        assert_eq!(off.known_reals, [RELATIVE_TIME]);
+        let mut saved = serde_json::to_value(&off).unwrap();
+        assert!(saved.get("profile_seasons").is_none());
+        saved.as_object_mut().unwrap().remove("profile_seasons");
+        let read: FeatureLayout = serde_json::from_value(saved).unwrap();
+        assert_eq!(read.profile_seasons, 0);
     }
 
     #[test]

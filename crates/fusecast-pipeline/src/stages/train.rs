@@ -48,7 +48,8 @@ pub fn dataset_and_model<'a>(
     };
     let split = TimeSplit::from_tail(panel.len(), w.validation_periods, w.test_periods)?;
     let dataset = WindowDataset::new(panel, spec, split, w.target_transform)?
-        .with_normalizer(w.target_normalizer);
+        .with_normalizer(w.target_normalizer)
+        .with_profile(w.profile_seasons);
     let dataset = match c.features.untaught_inputs {
         UntaughtInputs::LeaveOut => dataset.leaving_out_untaught(),
         UntaughtInputs::Keep => dataset,
