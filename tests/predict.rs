@@ -118,26 +118,11 @@ step = 7
 models = ["naive"]
 "#;
 
-#[test]
-fn predict_forecasts_past_the_data_and_reproduces_the_backtest() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    write_table(&d.join("train.csv"), "2013-11-30", None);
-    std::fs::write(d.join("flights.toml"), CONFIG).unwrap();
-    let (ok, _, stderr) = fusecast(d, &["run", "flights.toml"]);
-    assert!(ok, "{stderr}");
-    let run = d.join("runs/flights");
-    let backtest = read_forecasts(&run.join("tft/forecasts.csv"));
+/// From each cutoff of the run's backtest, `predict --at` (with the known input's values for
+/// the 7 days after it) gives the backtest's forecasts.
+fn predict_at_reproduces_the_backtest(d: &Path, backtest: &Rows) {
     let cutoffs: std::collections::BTreeSet<&String> = backtest.values().map(|r| &r.0).collect();
-    assert_eq!(cutoffs.len(), 2, "{cutoffs:?}");
     let series: std::collections::BTreeSet<&String> = backtest.keys().map(|k| &k.0).collect();
-    assert_eq!(series.len(), 20);
-
-    // Without the known input's future values the forecast is refused, naming it.
-    let (ok, _, stderr) = fusecast(d, &["predict", "runs/flights"]);
-    assert!(!ok && stderr.contains("`promo`"), "{stderr}");
-
-    // From each backtest cutoff, `predict --at` gives the backtest's forecasts.
     let all: Vec<&str> = series.iter().map(|s| s.as_str()).collect();
     for cutoff in &cutoffs {
         let days: Vec<String> = backtest
@@ -178,6 +163,51 @@ fn predict_forecasts_past_the_data_and_reproduces_the_backtest() {
             }
         }
     }
+}
+
+#[test]
+fn predict_reproduces_the_backtest_with_the_seasonal_profile_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_table(&d.join("train.csv"), "2013-11-30", None);
+    let config = CONFIG.replace(
+        "test_periods = 14",
+        "test_periods = 14\nprofile_seasons = 2",
+    );
+    std::fs::write(d.join("flights.toml"), config).unwrap();
+    let (ok, _, stderr) = fusecast(d, &["run", "flights.toml"]);
+    assert!(ok, "{stderr}");
+    let run = d.join("runs/flights");
+    let artifact = std::fs::read_to_string(run.join("best/artifact.json")).unwrap();
+    assert!(
+        artifact.contains("\"target_profile\"") && artifact.contains("\"profile_seasons\": 2"),
+        "the layout has no profile input"
+    );
+    predict_at_reproduces_the_backtest(d, &read_forecasts(&run.join("tft/forecasts.csv")));
+}
+
+#[test]
+fn predict_forecasts_past_the_data_and_reproduces_the_backtest() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_table(&d.join("train.csv"), "2013-11-30", None);
+    std::fs::write(d.join("flights.toml"), CONFIG).unwrap();
+    let (ok, _, stderr) = fusecast(d, &["run", "flights.toml"]);
+    assert!(ok, "{stderr}");
+    let run = d.join("runs/flights");
+    let backtest = read_forecasts(&run.join("tft/forecasts.csv"));
+    let cutoffs: std::collections::BTreeSet<&String> = backtest.values().map(|r| &r.0).collect();
+    assert_eq!(cutoffs.len(), 2, "{cutoffs:?}");
+    let series: std::collections::BTreeSet<&String> = backtest.keys().map(|k| &k.0).collect();
+    assert_eq!(series.len(), 20);
+
+    // Without the known input's future values the forecast is refused, naming it.
+    let (ok, _, stderr) = fusecast(d, &["predict", "runs/flights"]);
+    assert!(!ok && stderr.contains("`promo`"), "{stderr}");
+
+    // From each backtest cutoff, `predict --at` gives the backtest's forecasts.
+    let all: Vec<&str> = series.iter().map(|s| s.as_str()).collect();
+    predict_at_reproduces_the_backtest(d, &backtest);
 
     // Past the end of the data: the 7 days after 2013-11-30, every series, as parquet too.
     let december: Vec<String> = (1..=7).map(|k| format!("2013-12-{k:02}")).collect();

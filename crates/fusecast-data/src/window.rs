@@ -316,6 +316,14 @@ impl FeatureLayout {
         })
     }
 
+    /// The known reals that are panel covariates: all but those each window makes
+    /// ([`RELATIVE_TIME`], [`TARGET_PROFILE`]).
+    pub fn covariate_known_reals(&self) -> impl Iterator<Item = &String> {
+        self.known_reals
+            .iter()
+            .filter(|n| *n != RELATIVE_TIME && *n != TARGET_PROFILE)
+    }
+
     /// The layout with the known real [`TARGET_PROFILE`] over `seasons` seasons (before
     /// `relative_time_idx`); 0 leaves it without.
     pub fn with_profile(mut self, seasons: usize) -> Self {
@@ -773,9 +781,7 @@ impl<'a> WindowDataset<'a> {
             (s.center, s.scale)
         };
         let known_reals: Vec<_> = lay
-            .known_reals
-            .iter()
-            .filter(|n| *n != RELATIVE_TIME && *n != TARGET_PROFILE)
+            .covariate_known_reals()
             .map(|n| (cov(n), scale_of(n)))
             .collect();
         let profile = lay.profile_seasons > 0;

@@ -14,7 +14,7 @@ use fusecast_data::panel::{Covariate, CovariateKind, CovariateValues, Role};
 use fusecast_data::scale::TargetScaler;
 use fusecast_data::table::{read_table, TableOptions};
 use fusecast_data::time::{format_timestamp, TimeGrid};
-use fusecast_data::window::{Batch, Window, WindowDataset, RELATIVE_TIME};
+use fusecast_data::window::{Batch, Window, WindowDataset};
 use fusecast_data::{files::DataFile, Forecast, ForecastRow, Panel, RowNote};
 use fusecast_model::burn::tensor::Device;
 use fusecast_model::interpret::Interpretation;
@@ -551,13 +551,7 @@ pub fn read_history(path: &Path, artifact: &ModelArtifact) -> Result<Panel> {
         .iter()
         .map(|(n, _)| n.clone())
         .collect();
-    known.extend(
-        layout
-            .known_reals
-            .iter()
-            .filter(|n| *n != RELATIVE_TIME)
-            .cloned(),
-    );
+    known.extend(layout.covariate_known_reals().cloned());
     let mut opts = TableOptions::new(
         vec![DataFile::new(path)?],
         "series_id",
