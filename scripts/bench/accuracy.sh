@@ -29,6 +29,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 PANELS=${*:-flights flights_long taxi synthetic}
+for panel in $PANELS; do
+  case $panel in
+    flights|flights_long|taxi|synthetic) ;;
+    *) echo "accuracy.sh: unknown panel \"$panel\"; the panels are flights, flights_long, taxi, synthetic" >&2; exit 2 ;;
+  esac
+done
 export EPOCHS=${EPOCHS:-12}
 export BATCHES=${BATCHES:-30}
 NORMALIZERS=${NORMALIZERS:-series window window_robust}

@@ -629,7 +629,15 @@ impl<'a> WindowDataset<'a> {
 
     /// The scaled [`TARGET_PROFILE`] of series `s` at period `t` in a window starting its
     /// forecast at `origin` and scaled by `sc`: 0 (the centre) when no season before has a value.
-    fn profile_at(&self, s: usize, t: usize, origin: usize, sc: SeriesScale) -> f32 {
+    /// `v` is scratch space, reused across the steps of a batch.
+    fn profile_at(
+        &self,
+        s: usize,
+        t: usize,
+        origin: usize,
+        sc: SeriesScale,
+        v: &mut Vec<f64>,
+    ) -> f32 {
         let season = self.panel.grid.frequency.season_length();
         // The nearest same-phase period that is known at the step (at the origin when forecast).
         let first_back = match t.checked_sub(origin) {
@@ -637,11 +645,13 @@ impl<'a> WindowDataset<'a> {
             Some(ahead) => season * (ahead / season + 1),
         };
         let y = self.panel.values(s);
-        let mut v: Vec<f64> = (0..self.layout.profile_seasons)
-            .filter_map(|j| t.checked_sub(first_back + j * season))
-            .map(|u| y[u])
-            .filter(|v| !v.is_nan())
-            .collect();
+        v.clear();
+        v.extend(
+            (0..self.layout.profile_seasons)
+                .filter_map(|j| t.checked_sub(first_back + j * season))
+                .map(|u| y[u])
+                .filter(|v| !v.is_nan()),
+        );
         if v.is_empty() {
             return 0.0;
         }
@@ -785,6 +795,7 @@ impl<'a> WindowDataset<'a> {
             .map(|n| (cov(n), scale_of(n)))
             .collect();
         let profile = lay.profile_seasons > 0;
+        let mut scratch = Vec::with_capacity(lay.profile_seasons);
         let observed: Vec<_> = lay.observed_reals[1..]
             .iter()
             .map(|n| (cov(n), scale_of(n)))
@@ -829,7 +840,7 @@ impl<'a> WindowDataset<'a> {
                     j += 1;
                 }
                 if profile {
-                    row[j] = self.profile_at(s, t, w.decoder_start, sc);
+                    row[j] = self.profile_at(s, t, w.decoder_start, sc, &mut scratch);
                     j += 1;
                 }
                 row[j] = relative_time(t as i64 - origin, e_max);
@@ -850,7 +861,7 @@ impl<'a> WindowDataset<'a> {
                 }
                 if profile {
                     b.decoder_reals
-                        .push(self.profile_at(s, t, w.decoder_start, sc));
+                        .push(self.profile_at(s, t, w.decoder_start, sc, &mut scratch));
                 }
                 b.decoder_reals
                     .push(relative_time(t as i64 - origin, e_max));
@@ -894,10 +905,18 @@ mod tests {
     }
 
     fn dataset(p: &Panel, normalizer: TargetNormalizer) -> WindowDataset<'_> {
+        dataset_with_horizon(p, normalizer, 7)
+    }
+
+    fn dataset_with_horizon(
+        p: &Panel,
+        normalizer: TargetNormalizer,
+        horizon: usize,
+    ) -> WindowDataset<'_> {
         let spec = WindowSpec {
             encoder_length: 28,
             min_encoder_length: 28,
-            horizon: 7,
+            horizon,
             stride: 1,
         };
         let split = TimeSplit::from_tail(p.len(), 14, 28).unwrap();
@@ -926,17 +945,7 @@ mod tests {
     #[test]
     fn the_profile_input_is_the_median_of_the_same_weekday_before_each_step() {
         let p = panel();
-        let spec = WindowSpec {
-            encoder_length: 28,
-            min_encoder_length: 28,
-            horizon: 14,
-            stride: 1,
-        };
-        let split = TimeSplit::from_tail(p.len(), 14, 28).unwrap();
-        let ds = WindowDataset::new(&p, spec, split, TargetTransform::Log1p)
-            .unwrap()
-            .with_normalizer(TargetNormalizer::Window)
-            .with_profile(3);
+        let ds = dataset_with_horizon(&p, TargetNormalizer::Window, 14).with_profile(3);
         assert_eq!(ds.layout.known_reals, [TARGET_PROFILE, RELATIVE_TIME]);
         assert_eq!(ds.layout.profile_seasons, 3);
         let w = Window {
@@ -975,9 +984,8 @@ mod tests {
         // Off, the layout has no such input; a layout saved before it reads as off.
         let off = ds.layout.clone().with_profile(0);
         assert_eq!(off.known_reals, [RELATIVE_TIME]);
-        let mut saved = serde_json::to_value(&off).unwrap();
+        let saved = serde_json::to_value(&off).unwrap();
         assert!(saved.get("profile_seasons").is_none());
-        saved.as_object_mut().unwrap().remove("profile_seasons");
         let read: FeatureLayout = serde_json::from_value(saved).unwrap();
         assert_eq!(read.profile_seasons, 0);
     }

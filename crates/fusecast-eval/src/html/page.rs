@@ -237,9 +237,10 @@ fn behind_section(rows: &[BehindRow]) -> String {
         .map(|(k, n)| format!("{n} {}", k.replace('_', " ")))
         .collect();
     format!(
-        "<p class=\"note\">{} series where the TFT's MASE is over {factor}x the best baseline's on that series, worst first, each with what the data says about why: {}. The reasons are checked in this order: few counts, the level moved after the cutoff, the level moving at the cutoff, the baseline near exact; a series none of them explains is one the TFT gets wrong.</p><div class=\"wide\">{}</div>",
+        "<p class=\"note\">{} series where the TFT's MASE is over {factor}x the best baseline's on that series, worst first, each with what the data says about why: {}. The reasons are checked in this order: {}; a series none of the others explains is one the TFT gets wrong.</p><div class=\"wide\">{}</div>",
         rows.len(),
         escape(&counts.join(", ")),
+        behind::KINDS.map(|k| k.replace('_', " ")).join(", "),
         behind_table(rows)
     )
 }
