@@ -187,6 +187,28 @@ fn predict_reproduces_the_backtest_with_the_seasonal_profile_input() {
 }
 
 #[test]
+fn predict_reproduces_the_backtest_with_shifts_refitted_at_each_cutoff() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_table(&d.join("train.csv"), "2013-11-30", None);
+    let config = CONFIG.replace(
+        "calibration = \"conformal\"",
+        "calibration = \"conformal_rolling\"",
+    );
+    std::fs::write(d.join("flights.toml"), config).unwrap();
+    let (ok, _, stderr) = fusecast(d, &["run", "flights.toml"]);
+    assert!(ok, "{stderr}");
+    let run = d.join("runs/flights");
+    let artifact = std::fs::read_to_string(run.join("best/artifact.json")).unwrap();
+    assert!(
+        artifact.contains("\"rolling\""),
+        "the shifts are not refitted"
+    );
+    // `predict --at` refits them on the history up to each cutoff, as the backtest did.
+    predict_at_reproduces_the_backtest(d, &read_forecasts(&run.join("tft/forecasts.csv")));
+}
+
+#[test]
 fn predict_forecasts_past_the_data_and_reproduces_the_backtest() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -15,7 +15,8 @@
 #   SUMMARY_ONLY=1 NORMALIZERS=... OUT=/tmp/acc7 scripts/bench/accuracy.sh flights   (tables only)
 #
 # A variant `NORM+conformal` also sets train.calibration = "conformal" (the same model, its
-# quantiles shifted by the validation residuals).
+# quantiles shifted by the validation residuals); `NORM+conformal_rolling` refits the shifts at
+# each cutoff on the latest windows known there.
 #
 # Kept small enough for 2 cores: at most EPOCHS x BATCHES training batches per TFT with early
 # stopping (patience 3). The baselines run once per panel (with the first normalizer's run; they

@@ -13,7 +13,7 @@ use fusecast_data::Panel;
 use fusecast_model::burn::module::Module;
 use fusecast_model::burn::tensor::Device;
 use fusecast_model::{Tft, TftConfig};
-use fusecast_train::calibration::ConformalShifts;
+use fusecast_train::calibration::{ConformalShifts, Refit};
 use fusecast_train::checkpoint::Checkpointing;
 use fusecast_train::config::Calibration;
 use serde::{Deserialize, Serialize};
@@ -36,7 +36,8 @@ pub struct ModelArtifact {
     pub features: FittedFeatures,
     /// `None` when the model has no calendar covariates.
     pub calendar: Option<CalendarSpec>,
-    /// Conformal shifts applied to every forecast (`train.calibration` `auto` or `conformal`);
+    /// Conformal shifts applied to every forecast (`train.calibration` `auto`, `conformal` or
+    /// `conformal_rolling`, which refits them at each forecast's origin);
     /// fitted after training, so a new best model's artifact starts without them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<ConformalShifts>,
@@ -134,22 +135,28 @@ impl ModelArtifact {
         batch_size: usize,
     ) -> Result<(ModelArtifact, Tft)> {
         let (mut artifact, model) = Self::load(dir)?;
-        if artifact.calibration.is_some() == (method != Calibration::None) {
+        let rolls = |c: &ConformalShifts| c.refit != Refit::Never;
+        let as_asked = match (&artifact.calibration, method) {
+            (None, Calibration::None) => true,
+            (Some(c), Calibration::Auto | Calibration::Conformal) => !rolls(c),
+            (Some(c), Calibration::ConformalRolling) => rolls(c),
+            _ => false,
+        };
+        if as_asked {
             return Ok((artifact, model));
         }
         artifact.calibration = match method {
             Calibration::None => None,
-            Calibration::Auto | Calibration::Conformal => {
+            Calibration::Auto | Calibration::Conformal | Calibration::ConformalRolling => {
                 let (ds, _) = artifact.dataset(panel)?;
                 if method == Calibration::Auto && !ConformalShifts::enough_windows(&ds)? {
                     return Ok((artifact, model));
                 }
-                Some(ConformalShifts::fit(
-                    &model,
-                    &ds,
-                    batch_size,
-                    &Device::flex(),
-                )?)
+                let shifts = ConformalShifts::fit(&model, &ds, batch_size, &Device::flex())?;
+                Some(match method {
+                    Calibration::ConformalRolling => shifts.rolling(&ds),
+                    _ => shifts,
+                })
             }
         };
         artifact.save(&model, dir)?;
@@ -171,8 +178,14 @@ impl ModelArtifact {
                 format!("; the 10-90% interval held {v:.3} of the validation actuals before it")
             })
             .unwrap_or_default();
+        let when = match c.refit {
+            Refit::Never => String::new(),
+            Refit::Rolling { origins } => format!(
+                "; refitted at each forecast origin on the windows of the {origins} latest origins whose actuals are known there"
+            ),
+        };
         Some(format!(
-            "calibration: conformal shifts per quantile level and horizon step fitted on {} validation windows{raw}",
+            "calibration: conformal shifts per quantile level and horizon step fitted on {} validation windows{raw}{when}",
             c.windows
         ))
     }

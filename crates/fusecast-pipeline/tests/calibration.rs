@@ -1,17 +1,65 @@
 //! Conformal calibration: the shifts fitted on the validation windows give every quantile level
 //! its nominal coverage there, step by step, leave the median alone, are saved in the artifact,
-//! dropped and refitted when the config changes, and refused with too few windows.
+//! dropped and refitted when the config changes, and refused with too few windows; rolling
+//! shifts are refitted at each backtest cutoff on the windows whose actuals are known there.
 
-use fusecast_data::window::Part;
+use fusecast_data::window::{Part, Window, WindowDataset};
+use fusecast_data::{Forecast, Panel};
 use fusecast_model::burn::module::Module;
 use fusecast_model::burn::tensor::Device;
+use fusecast_model::Tft;
 use fusecast_pipeline::events::{Event, Recorder};
 use fusecast_pipeline::stages::{backtest, predict, prepare, train};
 use fusecast_pipeline::{Config, LoadedConfig, ModelArtifact, RunDir};
-use fusecast_train::calibration::ConformalShifts;
+use fusecast_train::calibration::{recent_windows, ConformalShifts, Refit};
 use fusecast_train::config::Calibration;
 use fusecast_train::predict::forecast_windows;
 use fusecast_train::trainer::Control;
+
+/// Each level's share of the actuals of `windows` at or below its forecast, per step (7), with
+/// the forecasts.
+fn coverage_on(
+    model: &Tft,
+    calibration: Option<&ConformalShifts>,
+    ds: &WindowDataset,
+    windows: &[Window],
+    panel: &Panel,
+    n_levels: usize,
+) -> (Forecast, Vec<Vec<f64>>) {
+    let (f, _) =
+        forecast_windows(model, calibration, ds, windows, 32, &Device::flex(), false).unwrap();
+    let n = f.rows.len() as f64;
+    let mut cov = vec![vec![0.0; n_levels]; 7];
+    for (row, w) in f.rows.iter().zip(windows) {
+        for (k, step) in cov.iter_mut().enumerate() {
+            let y = panel.values(w.series)[w.decoder_start + k];
+            for (q, c) in step.iter_mut().enumerate() {
+                // As the backtest clamps count forecasts.
+                if y <= row.quantiles[q][k].max(0.0) {
+                    *c += 1.0 / n;
+                }
+            }
+        }
+    }
+    (f, cov)
+}
+
+/// In sample, each level but the median holds its nominal share of the actuals at every step,
+/// to within the conformal rank's rounding (1/n) and one tie.
+fn assert_nominal(cov: &[Vec<f64>], raw_cov: &[Vec<f64>], levels: &[f64], n: f64) {
+    for (k, step) in cov.iter().enumerate() {
+        for (q, &c) in step.iter().enumerate() {
+            if (levels[q] - 0.5).abs() > 1e-9 {
+                assert!(
+                    (c - levels[q]).abs() <= 2.0 / n + 1e-9,
+                    "step {k} level {}: coverage {c}, uncalibrated {}",
+                    levels[q],
+                    raw_cov[k][q]
+                );
+            }
+        }
+    }
+}
 
 fn with_validation(validation_periods: usize) -> LoadedConfig {
     let text = format!(
@@ -71,38 +119,12 @@ fn conformal_shifts_give_each_level_its_coverage_on_validation() {
     };
     let device = Device::flex();
     let coverage = |calibration: Option<&ConformalShifts>| {
-        let (f, _) =
-            forecast_windows(&model, calibration, &vds, &windows, 32, &device, false).unwrap();
-        let n = f.rows.len() as f64;
-        let mut cov = vec![vec![0.0; levels.len()]; 7];
-        for (row, w) in f.rows.iter().zip(&windows) {
-            for (k, step) in cov.iter_mut().enumerate() {
-                let y = panel.values(w.series)[w.decoder_start + k];
-                for (q, c) in step.iter_mut().enumerate() {
-                    // As the backtest clamps count forecasts.
-                    if y <= row.quantiles[q][k].max(0.0) {
-                        *c += 1.0 / n;
-                    }
-                }
-            }
-        }
-        (f, cov)
+        coverage_on(&model, calibration, &vds, &windows, panel, levels.len())
     };
     let (raw, raw_cov) = coverage(None);
     let (calibrated, cov) = coverage(Some(&shifts));
     let n = windows.len() as f64;
-    for (k, step) in cov.iter().enumerate() {
-        for (q, &c) in step.iter().enumerate() {
-            if q != median {
-                assert!(
-                    (c - levels[q]).abs() <= 2.0 / n + 1e-9,
-                    "step {k} level {}: coverage {c}, uncalibrated {}",
-                    levels[q],
-                    raw_cov[k][q]
-                );
-            }
-        }
-    }
+    assert_nominal(&cov, &raw_cov, &levels, n);
     // The shifts moved something the raw model got wrong, and never the median.
     let worst_raw = (0..7)
         .flat_map(|k| (0..levels.len()).map(move |q| (k, q)))
@@ -168,4 +190,84 @@ fn conformal_shifts_give_each_level_its_coverage_on_validation() {
         .iter()
         .any(|e| matches!(e, Event::Note { message } if message.starts_with("calibration: none"))));
     assert_eq!(Calibration::default(), Calibration::Auto);
+}
+
+#[test]
+fn rolling_shifts_are_refitted_on_the_windows_known_at_each_cutoff() {
+    let mut loaded = with_validation(14);
+    loaded.config.train.calibration = Calibration::ConformalRolling;
+    let c = &loaded.config;
+    let events = Recorder::default();
+    let prepared = prepare::prepare(&loaded, &events).unwrap();
+    let panel = &prepared.panel;
+    let (ds, _) = train::dataset_and_model(c, panel).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = RunDir::new(tmp.path().join("run"));
+    train::train(Some(&dir), c, &ds, false, &events, &mut |_, _| {
+        Control::Continue
+    })
+    .unwrap();
+    assert!(events.events().iter().any(|e| matches!(e, Event::Note { message }
+        if message.contains("refitted at each forecast origin on the windows of the 8 latest origins"))));
+    let (artifact, model) = ModelArtifact::load(&dir.best()).unwrap();
+    let rolling = artifact.calibration.clone().expect("calibrated");
+    // As many origins as the validation part: 14 - 7 + 1.
+    assert_eq!(rolling.refit, Refit::Rolling { origins: 8 });
+    let (vds, _) = artifact.dataset(panel).unwrap();
+    let device = Device::flex();
+    let levels = artifact.model.quantiles.clone();
+    let cutoffs = backtest::cutoffs(c, panel, true).unwrap();
+    assert_eq!(cutoffs.len(), 2);
+    let fixed = ModelArtifact::load_calibrated(&dir.best(), Calibration::Conformal, panel, 32)
+        .unwrap()
+        .0
+        .calibration
+        .unwrap();
+    assert_eq!(fixed.refit, Refit::Never);
+    let mut at = Vec::new();
+    for &cut in &cutoffs {
+        let windows = recent_windows(&vds, cut, 8);
+        assert_eq!(windows.len(), 12 * 8);
+        // Only actuals known at the cutoff: every horizon ends by it, the latest at it.
+        assert!(windows.iter().all(|w| w.decoder_start + 6 <= cut));
+        assert!(windows.iter().any(|w| w.decoder_start + 6 == cut));
+        let shifts = rolling
+            .at_cutoff(&model, &vds, cut, 32, &device)
+            .unwrap()
+            .into_owned();
+        assert_eq!(shifts.refit, rolling.refit);
+        assert_eq!(shifts.windows, 96);
+        let (_, raw_cov) = coverage_on(&model, None, &vds, &windows, panel, levels.len());
+        let (_, cov) = coverage_on(&model, Some(&shifts), &vds, &windows, panel, levels.len());
+        assert_nominal(&cov, &raw_cov, &levels, 96.0);
+        at.push(shifts);
+    }
+    // At the first test cutoff the latest known windows are the validation windows; a week on,
+    // half of them are test windows already scored.
+    assert_eq!(at[0].shifts, fixed.shifts);
+    assert_ne!(at[1].shifts, fixed.shifts);
+
+    // The backtest forecasts each cutoff with that cutoff's shifts.
+    let f = predict::predict(&model, Some(&rolling), &vds, &cutoffs, 16).unwrap();
+    for (cut, shifts) in cutoffs.iter().zip(&at) {
+        let windows: Vec<Window> = (0..panel.n_series())
+            .map(|s| vds.window_at(s, *cut).unwrap())
+            .collect();
+        let (want, _) =
+            forecast_windows(&model, Some(shifts), &vds, &windows, 32, &device, false).unwrap();
+        let got: Vec<_> = f.rows.iter().filter(|r| r.cutoff == *cut).collect();
+        assert_eq!(got.len(), want.rows.len());
+        // The backtest clamps count forecasts at 0.
+        let clamped = |q: &[Vec<f64>]| -> Vec<Vec<f64>> {
+            q.iter()
+                .map(|p| p.iter().map(|v| v.max(0.0)).collect())
+                .collect()
+        };
+        for (g, w) in got.iter().zip(&want.rows) {
+            assert_eq!(g.series, w.series);
+            assert_eq!(g.quantiles, clamped(&w.quantiles));
+        }
+    }
+    let fixed_f = predict::predict(&model, Some(&fixed), &vds, &cutoffs, 16).unwrap();
+    assert_ne!(f, fixed_f);
 }

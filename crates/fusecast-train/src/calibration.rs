@@ -11,7 +11,9 @@
 //! are sorted back into order, so quantiles never cross. On count data, whose forecasts are
 //! clamped at 0, an actual 0 is covered by every quantile and ranks below every residual.
 
-use fusecast_data::window::{Part, WindowDataset};
+use std::borrow::Cow;
+
+use fusecast_data::window::{Part, Window, WindowDataset};
 use fusecast_model::burn::tensor::Device;
 use fusecast_model::Tft;
 use serde::{Deserialize, Serialize};
@@ -31,6 +33,47 @@ pub struct ConformalShifts {
     pub windows: usize,
     /// Share of validation actuals at or below each level before calibration.
     pub raw_coverage: Vec<f64>,
+    /// Whether forecasts use these shifts or shifts refitted at their cutoff (artifacts saved
+    /// before it: these).
+    #[serde(default, skip_serializing_if = "Refit::is_never")]
+    pub refit: Refit,
+}
+
+/// When the shifts are fitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refit {
+    /// Once, on the validation windows.
+    #[default]
+    Never,
+    /// At each cutoff, on the windows of the latest `origins` forecast origins whose horizons
+    /// end by it (so they hold only actuals known there); the validation windows' shifts where
+    /// the history before a cutoff holds too few.
+    Rolling { origins: usize },
+}
+
+impl Refit {
+    fn is_never(&self) -> bool {
+        *self == Refit::Never
+    }
+}
+
+/// The windows of every series at the latest `origins` forecast origins whose horizons end at or
+/// before cutoff `c`, with observed horizons.
+pub fn recent_windows(ds: &WindowDataset, c: usize, origins: usize) -> Vec<Window> {
+    let h = ds.spec.horizon;
+    // A window from cutoff k covers k + 1..=k + h: its actuals are known at c when k + h <= c.
+    let Some(last) = c.checked_sub(h) else {
+        return Vec::new();
+    };
+    let first = (last + 1).saturating_sub(origins);
+    (0..ds.panel.n_series())
+        .flat_map(|s| {
+            (first..=last)
+                .filter(move |&k| ds.panel.has_window(s, k, h))
+                .filter_map(move |k| ds.window_at(s, k).ok())
+        })
+        .collect()
 }
 
 /// Fewer validation windows than this cannot place the outer levels of the default quantiles.
@@ -98,6 +141,7 @@ impl ConformalShifts {
             shifts,
             windows,
             raw_coverage,
+            refit: Refit::Never,
         }
     }
 
@@ -113,25 +157,70 @@ impl ConformalShifts {
         batch_size: usize,
         device: &Device,
     ) -> Result<Self, TrainError> {
-        let levels = model.config().quantiles.clone();
         let windows = ds.windows(Part::ValidationRolling)?;
         if !enough(windows.len()) {
             return Err(TrainError::config(
                 "calibration",
                 format!(
-                    "\"conformal\" needs at least {MIN_WINDOWS} validation windows, the split holds {}; lengthen windows.validation_periods or set train.calibration = \"none\"",
+                    "conformal calibration needs at least {MIN_WINDOWS} validation windows, the split holds {}; lengthen windows.validation_periods or set train.calibration = \"none\"",
                     windows.len()
                 ),
             ));
         }
+        let windows: Vec<Window> = (0..windows.len()).map(|i| windows.get(i)).collect();
+        Self::fit_windows(model, ds, &windows, batch_size, device)
+    }
+
+    /// These shifts, refitted at each cutoff ([`ConformalShifts::at_cutoff`]) over as many
+    /// forecast origins as the validation part of `ds` holds.
+    pub fn rolling(mut self, ds: &WindowDataset) -> Self {
+        let origins = (ds.split.val_end - ds.split.train_end + 1).saturating_sub(ds.spec.horizon);
+        self.refit = Refit::Rolling {
+            origins: origins.max(1),
+        };
+        self
+    }
+
+    /// The shifts for forecasts from cutoff `c` (its last observed period): these, or with
+    /// [`Refit::Rolling`] shifts fitted on the windows that every series has at the latest
+    /// `origins` forecast origins whose horizons end by `c`, so the bands follow how wrong the
+    /// model has lately been. These when the history holds fewer than [`MIN_WINDOWS`] such
+    /// windows.
+    pub fn at_cutoff(
+        &self,
+        model: &Tft,
+        ds: &WindowDataset,
+        c: usize,
+        batch_size: usize,
+        device: &Device,
+    ) -> Result<Cow<'_, Self>, TrainError> {
+        let Refit::Rolling { origins } = self.refit else {
+            return Ok(Cow::Borrowed(self));
+        };
+        let windows = recent_windows(ds, c, origins);
+        if !enough(windows.len()) {
+            return Ok(Cow::Borrowed(self));
+        }
+        let mut fitted = Self::fit_windows(model, ds, &windows, batch_size, device)?;
+        fitted.refit = self.refit;
+        Ok(Cow::Owned(fitted))
+    }
+
+    /// The shifts of `model`'s residuals on `windows`, whose horizons must be observed.
+    fn fit_windows(
+        model: &Tft,
+        ds: &WindowDataset,
+        windows: &[Window],
+        batch_size: usize,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
+        let levels = model.config().quantiles.clone();
         let h = ds.spec.horizon;
         let nq = levels.len();
         let floor = ds.panel.is_non_negative();
         let mut residuals = vec![vec![Vec::with_capacity(windows.len()); nq]; h];
-        let all: Vec<usize> = (0..windows.len()).collect();
-        for chunk in all.chunks(batch_size.max(1)) {
-            let ws: Vec<_> = chunk.iter().map(|&i| windows.get(i)).collect();
-            let batch = ds.batch(&ws);
+        for ws in windows.chunks(batch_size.max(1)) {
+            let batch = ds.batch(ws);
             let pred: Vec<f32> = model
                 .forward(tft_input(&batch, &ds.layout, device))
                 .prediction

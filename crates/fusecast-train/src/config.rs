@@ -80,6 +80,10 @@ pub enum Calibration {
     /// Split-conformal shifts per level and horizon step, fitted on the validation windows;
     /// too few windows is an error.
     Conformal,
+    /// As `conformal`, with the shifts refitted at each forecast origin on the latest windows
+    /// whose actuals are known there (as many origins as the validation part holds), so the
+    /// bands widen when the model has lately been wrong more often than on the validation part.
+    ConformalRolling,
 }
 
 /// A validation metric of every epoch (all lower-is-better).

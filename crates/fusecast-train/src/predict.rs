@@ -8,7 +8,7 @@ use fusecast_model::interpret::{Interpretation, InterpretationAccumulator};
 use fusecast_model::tft::TftOutput;
 use fusecast_model::Tft;
 
-use crate::calibration::ConformalShifts;
+use crate::calibration::{ConformalShifts, Refit};
 use crate::error::TrainError;
 use crate::inputs::tft_input;
 
@@ -38,7 +38,31 @@ pub fn forecast_at(
             }
         }
     }
-    Ok(forecast_windows(model, calibration, ds, &windows, batch_size, device, false)?.0)
+    let Some(cal) = calibration.filter(|c| c.refit != Refit::Never) else {
+        return Ok(
+            forecast_windows(model, calibration, ds, &windows, batch_size, device, false)?.0,
+        );
+    };
+    // Shifts refitted at each cutoff: each cutoff's windows are forecast with its own.
+    let mut distinct = cutoffs.to_vec();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut out = Forecast::new("TFT", h, &model.config().quantiles);
+    for c in distinct {
+        let at: Vec<Window> = windows
+            .iter()
+            .filter(|w| w.decoder_start == c + 1)
+            .copied()
+            .collect();
+        let shifts = cal.at_cutoff(model, ds, c, batch_size, device)?;
+        let f = forecast_windows(model, Some(&shifts), ds, &at, batch_size, device, false)?.0;
+        for row in f.rows {
+            out.push(row)
+                .map_err(|e| TrainError::Invalid(e.to_string()))?;
+        }
+    }
+    out.rows.sort_by_key(|r| (r.series, r.cutoff));
+    Ok(out)
 }
 
 fn check_cutoff(ds: &WindowDataset, c: usize) -> Result<(), TrainError> {

@@ -6,6 +6,7 @@
 //! forecast marked as such: never a silent guess.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use fusecast_baselines::runner::fit_or_fall_back;
 use fusecast_baselines::{Fitted, ModelSpec, SeriesInput};
@@ -19,6 +20,7 @@ use fusecast_data::{files::DataFile, Forecast, ForecastRow, Panel, RowNote};
 use fusecast_model::burn::tensor::Device;
 use fusecast_model::interpret::Interpretation;
 use fusecast_model::Tft;
+use fusecast_train::calibration::{ConformalShifts, Refit};
 use fusecast_train::predict::{forward, unscaled_row};
 
 use crate::artifact::ModelArtifact;
@@ -44,6 +46,9 @@ const MIN_WINDOWS_PER_THREAD: usize = 32;
 /// windows x steps, hidden]`) then stay in the core's cache; passes of all 263 quickstart windows
 /// ran 1.7x slower per window, memory-bound (`examples/forecast_time`).
 const CACHE_WINDOWS: usize = 32;
+
+/// Windows per forward pass when refitting conformal shifts at an origin.
+const REFIT_BATCH: usize = 256;
 
 /// What a prediction should cover.
 #[derive(Clone, Debug, Default)]
@@ -124,6 +129,9 @@ pub struct Job {
     pub batch: Batch,
     scaler: TargetScaler,
     non_negative: bool,
+    /// Each window's conformal shifts refitted at its origin, when the model's calibration is
+    /// `conformal_rolling` (else empty: the artifact's shifts).
+    shifts: Vec<Arc<ConformalShifts>>,
 }
 
 impl Job {
@@ -139,6 +147,10 @@ impl Job {
             }),
             scaler: self.scaler.clone(),
             non_negative: self.non_negative,
+            shifts: match self.shifts.is_empty() {
+                true => Vec::new(),
+                false => picked.iter().map(|&w| self.shifts[w].clone()).collect(),
+            },
         }
     }
 }
@@ -265,6 +277,7 @@ impl Forecaster {
         let windows: Vec<Window> = (0..history.n_series())
             .map(|s| fusecast_train::predict::cutoff_window(&ds, s, history.span(s).end - 1))
             .collect::<std::result::Result<_, _>>()?;
+        let shifts = self.refitted_shifts(&ds, &windows)?;
         let batch = ds.batch(&windows);
         let scaler = ds.scaler.clone();
         drop(ds);
@@ -273,7 +286,44 @@ impl Forecaster {
             batch,
             scaler,
             non_negative: history.is_non_negative(),
+            shifts,
         })
+    }
+
+    /// Each window's shifts refitted at its origin on the history before it, for a model
+    /// calibrated `conformal_rolling` (one fit per distinct origin); empty otherwise.
+    fn refitted_shifts(
+        &self,
+        ds: &WindowDataset,
+        windows: &[Window],
+    ) -> Result<Vec<Arc<ConformalShifts>>> {
+        let Some(cal) = self
+            .artifact
+            .calibration
+            .as_ref()
+            .filter(|c| c.refit != Refit::Never)
+        else {
+            return Ok(Vec::new());
+        };
+        let device = Device::flex();
+        let mut fitted: Vec<(usize, Arc<ConformalShifts>)> = Vec::new();
+        let mut out = Vec::with_capacity(windows.len());
+        for w in windows {
+            let c = w.decoder_start - 1;
+            let shifts = match fitted.iter().find(|(at, _)| *at == c) {
+                Some((_, s)) => s.clone(),
+                None => {
+                    let s = Arc::new(
+                        cal.at_cutoff(&self.model, ds, c, REFIT_BATCH, &device)?
+                            .into_owned(),
+                    );
+                    fitted.push((c, s.clone()));
+                    s
+                }
+            };
+            out.push(shifts);
+        }
+        Ok(out)
     }
 
     /// Forecasts of several jobs, packed into forward passes of up to `batch_size` windows
@@ -314,7 +364,8 @@ impl Forecaster {
                 let job = &jobs[j];
                 let window = job.batch.windows[w];
                 let sc = job.batch.target_scales[w];
-                let mut row = unscaled_row(&levels, h, &pred, i, &window, calibration, |v| {
+                let shifts = job.shifts.get(w).map(|s| s.as_ref()).or(calibration);
+                let mut row = unscaled_row(&levels, h, &pred, i, &window, shifts, |v| {
                     job.scaler.unscale_with(sc, v)
                 });
                 if job.non_negative {
