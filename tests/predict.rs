@@ -165,20 +165,29 @@ fn predict_at_reproduces_the_backtest(d: &Path, backtest: &Rows) {
     }
 }
 
-#[test]
-fn predict_reproduces_the_backtest_with_the_seasonal_profile_input() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+/// `fusecast run` of `config` on the flights table up to Nov 30 in `d`: the run directory and
+/// its model's artifact.
+fn run_flights(d: &Path, config: &str) -> (std::path::PathBuf, String) {
     write_table(&d.join("train.csv"), "2013-11-30", None);
-    let config = CONFIG.replace(
-        "test_periods = 14",
-        "test_periods = 14\nprofile_seasons = 2",
-    );
     std::fs::write(d.join("flights.toml"), config).unwrap();
     let (ok, _, stderr) = fusecast(d, &["run", "flights.toml"]);
     assert!(ok, "{stderr}");
     let run = d.join("runs/flights");
     let artifact = std::fs::read_to_string(run.join("best/artifact.json")).unwrap();
+    (run, artifact)
+}
+
+#[test]
+fn predict_reproduces_the_backtest_with_the_seasonal_profile_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (run, artifact) = run_flights(
+        d,
+        &CONFIG.replace(
+            "test_periods = 14",
+            "test_periods = 14\nprofile_seasons = 2",
+        ),
+    );
     assert!(
         artifact.contains("\"target_profile\"") && artifact.contains("\"profile_seasons\": 2"),
         "the layout has no profile input"
@@ -190,16 +199,13 @@ fn predict_reproduces_the_backtest_with_the_seasonal_profile_input() {
 fn predict_reproduces_the_backtest_with_shifts_refitted_at_each_cutoff() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write_table(&d.join("train.csv"), "2013-11-30", None);
-    let config = CONFIG.replace(
-        "calibration = \"conformal\"",
-        "calibration = \"conformal_rolling\"",
+    let (run, artifact) = run_flights(
+        d,
+        &CONFIG.replace(
+            "calibration = \"conformal\"",
+            "calibration = \"conformal_rolling\"",
+        ),
     );
-    std::fs::write(d.join("flights.toml"), config).unwrap();
-    let (ok, _, stderr) = fusecast(d, &["run", "flights.toml"]);
-    assert!(ok, "{stderr}");
-    let run = d.join("runs/flights");
-    let artifact = std::fs::read_to_string(run.join("best/artifact.json")).unwrap();
     assert!(
         artifact.contains("\"rolling\""),
         "the shifts are not refitted"

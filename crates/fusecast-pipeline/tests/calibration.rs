@@ -75,20 +75,40 @@ fn with_validation(validation_periods: usize) -> LoadedConfig {
     }
 }
 
+/// `loaded`'s data prepared and a model trained on it into a run directory under the returned
+/// temporary folder, with the events it sent.
+fn trained(
+    loaded: &LoadedConfig,
+) -> (
+    tempfile::TempDir,
+    RunDir,
+    fusecast_data::prepare::Prepared,
+    Recorder,
+    train::Trained,
+) {
+    let events = Recorder::default();
+    let prepared = prepare::prepare(loaded, &events).unwrap();
+    let (ds, _) = train::dataset_and_model(&loaded.config, &prepared.panel).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = RunDir::new(tmp.path().join("run"));
+    let trained = train::train(
+        Some(&dir),
+        &loaded.config,
+        &ds,
+        false,
+        &events,
+        &mut |_, _| Control::Continue,
+    )
+    .unwrap();
+    (tmp, dir, prepared, events, trained)
+}
+
 #[test]
 fn conformal_shifts_give_each_level_its_coverage_on_validation() {
     let loaded = with_validation(14);
     let c = &loaded.config;
-    let events = Recorder::default();
-    let prepared = prepare::prepare(&loaded, &events).unwrap();
+    let (tmp, dir, prepared, events, trained) = trained(&loaded);
     let panel = &prepared.panel;
-    let (ds, _) = train::dataset_and_model(c, panel).unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = RunDir::new(tmp.path().join("run"));
-    let trained = train::train(Some(&dir), c, &ds, false, &events, &mut |_, _| {
-        Control::Continue
-    })
-    .unwrap();
     let notes: Vec<_> = events
         .events()
         .into_iter()
@@ -197,16 +217,8 @@ fn rolling_shifts_are_refitted_on_the_windows_known_at_each_cutoff() {
     let mut loaded = with_validation(14);
     loaded.config.train.calibration = Calibration::ConformalRolling;
     let c = &loaded.config;
-    let events = Recorder::default();
-    let prepared = prepare::prepare(&loaded, &events).unwrap();
+    let (_tmp, dir, prepared, events, _) = trained(&loaded);
     let panel = &prepared.panel;
-    let (ds, _) = train::dataset_and_model(c, panel).unwrap();
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = RunDir::new(tmp.path().join("run"));
-    train::train(Some(&dir), c, &ds, false, &events, &mut |_, _| {
-        Control::Continue
-    })
-    .unwrap();
     assert!(events.events().iter().any(|e| matches!(e, Event::Note { message }
         if message.contains("refitted at each forecast origin on the windows of the 8 latest origins"))));
     let (artifact, model) = ModelArtifact::load(&dir.best()).unwrap();
