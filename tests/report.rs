@@ -35,6 +35,35 @@ fn tiny_run() -> &'static Path {
     run
 }
 
+/// The page's table `class` shows the rows of `path` (grouped by column `group`), in any order;
+/// returns them as (group, series, model, mase, qrisk50, qrisk90, coverage80).
+fn group_table_matches(html: &str, path: &Path, group: &str, class: &str) -> Vec<Vec<String>> {
+    let (h, rows) = csv(path);
+    let c = |name: &str| h.iter().position(|x| x == name).unwrap();
+    let mut want: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            [
+                group,
+                "series",
+                "model",
+                "mase",
+                "qrisk50",
+                "qrisk90",
+                "coverage80",
+            ]
+            .iter()
+            .map(|name| r[c(name)].clone())
+            .collect()
+        })
+        .collect();
+    let mut got = table(html, class);
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "{}", path.display());
+    want
+}
+
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -222,30 +251,34 @@ fn a_run_writes_a_report_with_every_section_and_the_evaluations_numbers() {
         }
     }
 
-    // Per cluster, as per_cluster.csv has them.
-    let (ch, clusters) = csv(&run.join("eval/per_cluster.csv"));
-    let cc = |name: &str| ch.iter().position(|x| x == name).unwrap();
-    let mut want: Vec<Vec<String>> = clusters
-        .iter()
-        .map(|r| {
-            [
-                "cluster",
-                "series",
-                "model",
-                "mase",
-                "qrisk50",
-                "qrisk90",
-                "coverage80",
-            ]
+    // Per cluster and per backtest window, as per_cluster.csv and per_window.csv have them.
+    group_table_matches(
+        &html,
+        &run.join("eval/per_cluster.csv"),
+        "cluster",
+        "scores clusters",
+    );
+    let windows = group_table_matches(
+        &html,
+        &run.join("eval/per_window.csv"),
+        "cutoff",
+        "scores windows",
+    );
+    // Every series has every window, so a model's MASE is the mean of its windows'.
+    for r in &rows {
+        let model = &r[col("model")];
+        let mase: Vec<f64> = windows
             .iter()
-            .map(|c| r[cc(c)].clone())
-            .collect()
-        })
-        .collect();
-    let mut got = table(&html, "scores clusters");
-    want.sort();
-    got.sort();
-    assert_eq!(got, want);
+            .filter(|w| &w[2] == model)
+            .map(|w| w[3].parse().unwrap())
+            .collect();
+        assert_eq!(mase.len(), 2, "{model}");
+        let overall: f64 = r[col("mase")].parse().unwrap();
+        assert!(
+            (mase.iter().sum::<f64>() / 2.0 - overall).abs() < 1e-4,
+            "{model}: windows {mase:?}, overall {overall}"
+        );
+    }
 
     // The forecasts: the best, median and worst series by TFT MASE and the largest, each with
     // the band and median of both windows and their two forecast origins.

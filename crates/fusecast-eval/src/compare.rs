@@ -1,5 +1,5 @@
-//! Scores every model on the same (series, cutoff) windows and compares them: overall, per cluster
-//! and per series, with the winner of each series.
+//! Scores every model on the same (series, cutoff) windows and compares them: overall, per cluster,
+//! per backtest window and per series, with the winner of each series.
 
 use std::collections::BTreeSet;
 
@@ -90,6 +90,9 @@ pub struct ModelScores {
     pub model: String,
     pub overall: Scores,
     pub per_cluster: Vec<(String, Scores)>,
+    /// Per backtest cutoff, in [`Comparison::cutoffs`] order: how the scores move from one
+    /// window to the next (a holiday window, a level shift) that the overall mean hides.
+    pub per_window: Vec<(usize, Scores)>,
     pub per_series: Vec<SeriesScores>,
     /// Windows another model forecast because this one's fit failed
     /// ([`RowNoteKind::Fallback`](fusecast_data::RowNoteKind::Fallback)); constant series and
@@ -223,10 +226,19 @@ pub fn compare(
                     (name, scores)
                 })
                 .collect();
+            let per_window = cutoffs
+                .iter()
+                .map(|&c| {
+                    let mut one = Forecast::new(f.model.clone(), f.horizon, &f.levels);
+                    one.rows = f.rows.iter().filter(|r| r.cutoff == c).cloned().collect();
+                    (c, aggregate(&score_series(panel, &one, season, levels)))
+                })
+                .collect();
             ModelScores {
                 model: f.model.clone(),
                 overall: aggregate(&per_series),
                 per_cluster,
+                per_window,
                 per_series,
                 fallbacks: f.rows.iter().filter(|r| r.is_fallback()).count(),
             }
@@ -329,6 +341,28 @@ mod tests {
         assert!((c.models[0].overall.mase - 2.0).abs() < 1e-12);
         assert_eq!(c.models[0].per_cluster.len(), 2);
         assert_eq!(c.models[0].per_cluster[1].1.series, 1);
+    }
+
+    #[test]
+    fn each_backtest_window_is_scored_on_its_own_rows() {
+        // Off by 1 at cutoff 7 and by 3 at cutoff 9, on every step of both series.
+        let mut f = model("m", 1.0, &[(0, 7), (0, 9), (1, 7), (1, 9)]);
+        for r in f.rows.iter_mut().filter(|r| r.cutoff == 9) {
+            for v in r.mean.iter_mut().chain(r.quantiles[0].iter_mut()) {
+                *v += 2.0;
+            }
+        }
+        let c = compare(&panel(), &[f], 1, &[0.5], None).unwrap();
+        let m = &c.models[0];
+        let at: Vec<usize> = m.per_window.iter().map(|(c, _)| *c).collect();
+        assert_eq!(at, vec![7, 9]);
+        // One-step differences are 1 in both windows' training parts, so MASE = MAE.
+        assert!((m.per_window[0].1.mase - 1.0).abs() < 1e-12);
+        assert!((m.per_window[1].1.mase - 3.0).abs() < 1e-12);
+        assert_eq!(m.per_window[1].1.series, 2);
+        assert_eq!(m.per_window[1].1.points, 4);
+        // With every series in every window, the overall MASE is the windows' mean.
+        assert!((m.overall.mase - 2.0).abs() < 1e-12);
     }
 
     #[test]

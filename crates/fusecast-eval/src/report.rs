@@ -72,7 +72,32 @@ fn write(path: &Path, text: &str) -> Result<(), EvalError> {
     })
 }
 
-/// Writes `report.md`, `comparison.csv`, `per_cluster.csv`, `per_series.csv`, `winners.csv` and
+/// A markdown table of one value per model (rows) and group (columns: `names`).
+fn group_table(
+    md: &mut String,
+    title: &str,
+    names: &[String],
+    c: &Comparison,
+    values: impl Fn(&crate::compare::ModelScores) -> Vec<f64>,
+) {
+    let _ = write!(md, "## {title}\n\n| model |");
+    for name in names {
+        let _ = write!(md, " {name} |");
+    }
+    md.push_str("\n|---|");
+    md.push_str(&"---:|".repeat(names.len()));
+    md.push('\n');
+    for m in &c.models {
+        let _ = write!(md, "| {} |", m.model);
+        for v in values(m) {
+            let _ = write!(md, " {} |", fmt(v));
+        }
+        md.push('\n');
+    }
+    md.push('\n');
+}
+
+/// Writes `report.md`, `comparison.csv`, `per_cluster.csv`, `per_window.csv`, `per_series.csv`, `winners.csv` and
 /// the plots (`plots/metrics.png`, `plots/series_<id>.png` for `plot_series`) into `dir`; returns
 /// the files written.
 pub fn write_report(
@@ -129,6 +154,24 @@ pub fn write_report(
         write(&path, &csv)?;
         written.push(path);
     }
+
+    // per_window.csv
+    let cut = |i: usize| format_timestamp(panel.grid.timestamp(i));
+    let mut csv = format!("model,cutoff,{}\n", score_columns(&c.levels).join(","));
+    for m in &c.models {
+        for (at, s) in &m.per_window {
+            let _ = writeln!(
+                csv,
+                "{},{},{}",
+                quote(&m.model),
+                cut(*at),
+                score_values(s).join(",")
+            );
+        }
+    }
+    let path = dir.join("per_window.csv");
+    write(&path, &csv)?;
+    written.push(path);
 
     // per_series.csv (long) and winners.csv (wide on MASE).
     let cluster_of = |s: usize| {
@@ -226,7 +269,6 @@ pub fn write_report(
     for n in &context.notes {
         let _ = writeln!(md, "- {n}");
     }
-    let cut = |i: usize| format_timestamp(panel.grid.timestamp(i));
     let _ =
         writeln!(
         md,
@@ -274,21 +316,27 @@ pub fn write_report(
     }
     md.push_str("\n![metrics by model](plots/metrics.png)\n\n");
     if let Some(m) = c.models.first().filter(|m| !m.per_cluster.is_empty()) {
-        md.push_str("## By cluster (MASE)\n\n| model |");
-        for (name, _) in &m.per_cluster {
-            let _ = write!(md, " {name} |");
-        }
-        md.push_str("\n|---|");
-        md.push_str(&"---:|".repeat(m.per_cluster.len()));
-        md.push('\n');
-        for m in &c.models {
-            let _ = write!(md, "| {} |", m.model);
-            for (_, s) in &m.per_cluster {
-                let _ = write!(md, " {} |", fmt(s.mase));
-            }
-            md.push('\n');
-        }
-        md.push('\n');
+        let names: Vec<String> = m.per_cluster.iter().map(|(n, _)| n.clone()).collect();
+        group_table(&mut md, "By cluster (MASE)", &names, c, |m| {
+            m.per_cluster.iter().map(|(_, s)| s.mase).collect()
+        });
+    }
+    if c.cutoffs.len() > 1 {
+        let names: Vec<String> = c.cutoffs.iter().map(|&i| cut(i)).collect();
+        group_table(
+            &mut md,
+            "By backtest window (MASE, by cutoff)",
+            &names,
+            c,
+            |m| m.per_window.iter().map(|(_, s)| s.mase).collect(),
+        );
+        group_table(
+            &mut md,
+            "By backtest window (coverage80, by cutoff)",
+            &names,
+            c,
+            |m| m.per_window.iter().map(|(_, s)| s.coverage80).collect(),
+        );
     }
     if !c.levels.is_empty() {
         md.push_str(
@@ -431,7 +479,7 @@ mod tests {
             notes: vec!["test panel".into()],
         };
         let files = write_report(dir.path(), &panel, &forecasts, &c, &[0, 1], &ctx).unwrap();
-        assert_eq!(files.len(), 8);
+        assert_eq!(files.len(), 9);
         let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
         assert!(md.contains("| Good | **1.0000** |"), "{md}");
         assert!(md.contains("2 / 2"), "{md}");
@@ -443,6 +491,32 @@ mod tests {
                 .unwrap()
                 .starts_with("Good,2,28,0,1.0000,1.0000,"),
             "{csv}"
+        );
+        // Each window on its own: Good is off by 1 and Biased by 8 in both.
+        let per_window = std::fs::read_to_string(dir.path().join("per_window.csv")).unwrap();
+        let lines: Vec<&str> = per_window.lines().collect();
+        assert!(
+            lines[0].starts_with("model,cutoff,series,points,"),
+            "{per_window}"
+        );
+        assert_eq!(lines.len(), 5, "{per_window}");
+        assert!(
+            lines[1].starts_with("Good,2024-02-15,2,14,0,1.0000,"),
+            "{per_window}"
+        );
+        assert!(
+            lines[4].starts_with("Biased,2024-02-22,2,14,0,8.0000,"),
+            "{per_window}"
+        );
+        assert!(
+            md.contains(
+                "## By backtest window (MASE, by cutoff)\n\n| model | 2024-02-15 | 2024-02-22 |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("## By backtest window (coverage80, by cutoff)"),
+            "{md}"
         );
         let winners = std::fs::read_to_string(dir.path().join("winners.csv")).unwrap();
         assert!(

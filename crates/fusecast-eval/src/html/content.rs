@@ -27,7 +27,9 @@ pub struct Report {
     pub winners: Part<Winners>,
     /// The series where the TFT's MASE is over twice the best baseline's, worst first.
     pub behind: Part<Vec<BehindRow>>,
-    pub clusters: Part<Vec<ClusterRow>>,
+    pub clusters: Part<Vec<GroupRow>>,
+    /// Every model's scores per backtest window (cutoff).
+    pub windows: Part<Vec<GroupRow>>,
     pub forecasts: Part<Vec<SeriesPlot>>,
     /// One per model interpreted (a run has one TFT; a per-cluster experiment one per cluster).
     pub interpretation: Part<Vec<Interpretation>>,
@@ -107,10 +109,12 @@ pub struct BehindRow {
     pub explanation: String,
 }
 
-/// One model's scores over one cluster's series (a row of `eval/per_cluster.csv`).
+/// One model's scores over a group of windows: a cluster's series (a row of
+/// `eval/per_cluster.csv`) or one backtest cutoff's (of `eval/per_window.csv`).
 #[derive(Clone, Debug, PartialEq)]
-pub struct ClusterRow {
-    pub cluster: String,
+pub struct GroupRow {
+    /// The cluster's name or the cutoff.
+    pub group: String,
     pub model: String,
     pub series: usize,
     pub mase: f64,

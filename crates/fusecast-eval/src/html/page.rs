@@ -1,6 +1,6 @@
 //! The page: one HTML document with its CSS inline and every chart an inline `<svg>`, so the file
 //! opens the same in any browser, offline, mailed or archived. Sections keep fixed ids
-//! (`comparison`, `winners`, `behind`, `clusters`, `forecasts`, `interpretation`, `training`, and
+//! (`comparison`, `winners`, `behind`, `clusters`, `windows`, `forecasts`, `interpretation`, `training`, and
 //! `experiment` for a tuning experiment); one the run does not have says why in its place.
 
 use std::fmt::Write as _;
@@ -11,11 +11,11 @@ use super::svg::{
     bar_chart, line_chart, Band, Bar, BarChart, Line, LineChart, Rule, Values, XAxis, PALETTE,
 };
 use super::tables::{
-    behind_table, cluster_table, comparison_table, pinball_table, trial_table, win_counts_table,
+    behind_table, comparison_table, group_table, pinball_table, trial_table, win_counts_table,
     winners_table,
 };
 use super::{
-    escape, num, BehindRow, ClusterRow, Comparison, Experiment, Interpretation, Part, Report,
+    escape, num, BehindRow, Comparison, Experiment, GroupRow, Interpretation, Part, Report,
 };
 use super::{SeriesPlot, TrainingCurve, Winners};
 
@@ -122,6 +122,9 @@ pub fn render(r: &Report) -> String {
     });
     s.push("clusters", "Scores per cluster", &r.clusters, |c| {
         clusters_section(c)
+    });
+    s.push("windows", "Scores per backtest window", &r.windows, |w| {
+        windows_section(w)
     });
     s.push(
         "forecasts",
@@ -245,10 +248,17 @@ fn behind_section(rows: &[BehindRow]) -> String {
     )
 }
 
-fn clusters_section(rows: &[ClusterRow]) -> String {
+fn clusters_section(rows: &[GroupRow]) -> String {
     format!(
         "<p class=\"note\">Scores pooled over each cluster's series; the best of each cluster is marked.</p><div class=\"wide\">{}</div>",
-        cluster_table(rows)
+        group_table(rows, "cluster", "scores clusters")
+    )
+}
+
+fn windows_section(rows: &[GroupRow]) -> String {
+    format!(
+        "<p class=\"note\">Scores over the forecasts from each backtest cutoff, every series pooled; the best of each window is marked. A window that every model gets wrong (a holiday, a level shift), or one where a model's intervals stop covering, shows here and not in the means above.</p><div class=\"wide\">{}</div>",
+        group_table(rows, "cutoff", "scores windows")
     )
 }
 
@@ -567,6 +577,19 @@ mod tests {
                 explanation: "the level moved +40% from ...".into(),
             }]),
             clusters: Part::Omitted("the run has no clusters".into()),
+            windows: Part::Shown(
+                [("2013-12-03", 0.9, 0.81), ("2013-12-17", 4.5, 0.46)]
+                    .map(|(cutoff, mase, coverage80)| GroupRow {
+                        group: cutoff.into(),
+                        model: "TFT".into(),
+                        series: 2,
+                        mase,
+                        qrisk50: 0.1,
+                        qrisk90: 0.05,
+                        coverage80,
+                    })
+                    .to_vec(),
+            ),
             forecasts: Part::Shown(vec![SeriesPlot {
                 series: "a".into(),
                 why: "best TFT MASE".into(),
@@ -609,6 +632,7 @@ mod tests {
             "winners",
             "behind",
             "clusters",
+            "windows",
             "forecasts",
             "interpretation",
             "training",
@@ -617,6 +641,14 @@ mod tests {
         }
         assert!(!html.contains("id=\"experiment\""));
         assert!(html.contains("<section id=\"clusters\" class=\"omitted\"><h2>Scores per cluster</h2><p class=\"note\">the run has no clusters</p>"));
+        // The windows' table: a cutoff per block, the header naming it.
+        let at = html.find("<section id=\"windows\"").unwrap();
+        let windows = &html[at..at + html[at..].find("</section>").unwrap()];
+        assert!(windows.contains("<th>cutoff</th>"), "{windows}");
+        assert!(
+            windows.contains("2013-12-17") && windows.contains("0.4600"),
+            "{windows}"
+        );
         assert!(
             html.contains("<title>Run &lt;x&gt;</title>")
                 && html.contains("2 series &amp; 20 days")

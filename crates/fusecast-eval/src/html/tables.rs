@@ -1,10 +1,10 @@
-//! The report's tables: every model's scores, the winners per series, the scores per cluster and
+//! The report's tables: every model's scores, the winners per series, the scores per cluster or backtest window and
 //! the tuner's trials. Numbers are written as the evaluation's CSV files write them; the best
 //! value of a column is marked (`class="best"`).
 
 use std::fmt::Write as _;
 
-use super::{escape, num, BehindRow, ClusterRow, Comparison, Experiment, Winners};
+use super::{escape, num, BehindRow, Comparison, Experiment, GroupRow, Winners};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cell {
@@ -312,23 +312,24 @@ pub fn winners_table(w: &Winners) -> String {
     })
 }
 
-/// Per cluster, every model's scores, the best MASE of each cluster marked.
-pub fn cluster_table(rows: &[ClusterRow]) -> String {
-    let mut clusters: Vec<&str> = Vec::new();
+/// Per group (cluster or backtest window, named in the first column `label`), every model's
+/// scores, the best of each group marked.
+pub fn group_table(rows: &[GroupRow], label: &str, class: &'static str) -> String {
+    let mut groups: Vec<&str> = Vec::new();
     for r in rows {
-        if !clusters.contains(&r.cluster.as_str()) {
-            clusters.push(&r.cluster);
+        if !groups.contains(&r.group.as_str()) {
+            groups.push(&r.group);
         }
     }
     let mut out_rows = Vec::new();
     let mut classes = Vec::new();
-    for (k, cluster) in clusters.iter().enumerate() {
-        let members: Vec<&ClusterRow> = rows.iter().filter(|r| r.cluster == *cluster).collect();
+    for (k, group) in groups.iter().enumerate() {
+        let members: Vec<&GroupRow> = rows.iter().filter(|r| r.group == *group).collect();
         let mut block: Vec<Vec<Cell>> = members
             .iter()
             .map(|r| {
                 vec![
-                    Cell::text(&r.cluster),
+                    Cell::text(&r.group),
                     Cell::count(r.series),
                     Cell::text(&r.model),
                     Cell::number(r.mase),
@@ -353,9 +354,9 @@ pub fn cluster_table(rows: &[ClusterRow]) -> String {
         out_rows.extend(block);
     }
     table(&Table {
-        class: "scores clusters",
+        class,
         header: [
-            "cluster",
+            label,
             "series",
             "model",
             "MASE",

@@ -12,8 +12,8 @@ use fusecast_data::time::{format_timestamp, to_datetime, TimeGrid};
 use fusecast_data::untaught::LeftOutInput;
 use fusecast_data::{Forecast, Panel};
 use fusecast_eval::html::{
-    self, BehindRow, ClusterRow, Comparison, Experiment, ForecastWindow, ModelPaths, ModelRow,
-    Part, Report, SeriesPlot, TrainingCurve, WinnerRow, Winners,
+    self, BehindRow, Comparison, Experiment, ForecastWindow, GroupRow, ModelPaths, ModelRow, Part,
+    Report, SeriesPlot, TrainingCurve, WinnerRow, Winners,
 };
 use fusecast_model::interpret::Interpretation;
 
@@ -212,49 +212,70 @@ fn behind(dir: &RunDir) -> Part<Vec<BehindRow>> {
 }
 
 /// `eval/per_cluster.csv`, when the run has two clusters or more.
-fn clusters(dir: &RunDir) -> Part<Vec<ClusterRow>> {
+fn clusters(dir: &RunDir) -> Part<Vec<GroupRow>> {
     let path = dir.eval().join("per_cluster.csv");
     if !path.exists() {
         return Part::Omitted("The evaluation has no clusters (eval/per_cluster.csv).".into());
     }
-    let read = || -> std::result::Result<Vec<ClusterRow>, String> {
-        let (header, rows) = read_csv(&path)?;
-        let c = |name: &str| column(&path, &header, name);
-        let idx = [
-            c("model")?,
-            c("cluster")?,
-            c("series")?,
-            c("mase")?,
-            c("qrisk50")?,
-            c("qrisk90")?,
-            c("coverage80")?,
-        ];
-        Ok(rows
-            .iter()
-            .map(|r| ClusterRow {
-                model: r[idx[0]].clone(),
-                cluster: r[idx[1]].clone(),
-                series: count(&r[idx[2]]),
-                mase: number(&r[idx[3]]),
-                qrisk50: number(&r[idx[4]]),
-                qrisk90: number(&r[idx[5]]),
-                coverage80: number(&r[idx[6]]),
-            })
-            .collect())
-    };
-    match read() {
+    match group_rows(&path, "cluster") {
         Err(e) => Part::Omitted(e),
-        Ok(rows) => {
-            let mut names: Vec<&str> = rows.iter().map(|r| r.cluster.as_str()).collect();
-            names.sort_unstable();
-            names.dedup();
-            if names.len() < 2 {
-                Part::Omitted("All series are in one cluster: the scores per cluster are the overall scores above.".into())
-            } else {
-                Part::Shown(rows)
-            }
-        }
+        Ok(rows) if groups(&rows) < 2 => Part::Omitted(
+            "All series are in one cluster: the scores per cluster are the overall scores above."
+                .into(),
+        ),
+        Ok(rows) => Part::Shown(rows),
     }
+}
+
+/// `eval/per_window.csv`, when the backtest has two windows or more.
+fn windows(dir: &RunDir) -> Part<Vec<GroupRow>> {
+    let path = dir.eval().join("per_window.csv");
+    if !path.exists() {
+        return Part::Omitted(
+            "The evaluation has no scores per window (eval/per_window.csv); `fusecast evaluate` writes them.".into(),
+        );
+    }
+    match group_rows(&path, "cutoff") {
+        Err(e) => Part::Omitted(e),
+        Ok(rows) if groups(&rows) < 2 => Part::Omitted(
+            "The backtest has one window: its scores are the overall scores above.".into(),
+        ),
+        Ok(rows) => Part::Shown(rows),
+    }
+}
+
+fn groups(rows: &[GroupRow]) -> usize {
+    let mut names: Vec<&str> = rows.iter().map(|r| r.group.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.len()
+}
+
+/// The rows of a scores CSV grouped by column `group` (`per_cluster.csv`, `per_window.csv`).
+fn group_rows(path: &Path, group: &str) -> std::result::Result<Vec<GroupRow>, String> {
+    let (header, rows) = read_csv(path)?;
+    let c = |name: &str| column(path, &header, name);
+    let idx = [
+        c("model")?,
+        c(group)?,
+        c("series")?,
+        c("mase")?,
+        c("qrisk50")?,
+        c("qrisk90")?,
+        c("coverage80")?,
+    ];
+    Ok(rows
+        .iter()
+        .map(|r| GroupRow {
+            model: r[idx[0]].clone(),
+            group: r[idx[1]].clone(),
+            series: count(&r[idx[2]]),
+            mase: number(&r[idx[3]]),
+            qrisk50: number(&r[idx[4]]),
+            qrisk90: number(&r[idx[5]]),
+            coverage80: number(&r[idx[6]]),
+        })
+        .collect())
 }
 
 /// The panel the run was evaluated on (`panel.parquet`, target only), checked against the grid
@@ -732,6 +753,7 @@ pub fn gather(dir: &RunDir, experiment: Option<&ExperimentFiles>) -> Report {
         facts: facts(&data, comparison.shown(), winners.shown()),
         behind: behind(dir),
         clusters: clusters(dir),
+        windows: windows(dir),
         interpretation: interpretation(dir, experiment.zip(exp.as_ref())),
         training: training(dir, experiment.is_some()),
         experiment: exp,
@@ -808,6 +830,42 @@ mod tests {
         );
         assert_eq!((m.mase, m.pinball[1]), (0.7126, 0.5));
         assert!(m.coverage80.is_nan());
+    }
+
+    #[test]
+    fn the_scores_per_window_are_shown_from_two_cutoffs_on() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = RunDir::new(tmp.path());
+        match windows(&dir) {
+            Part::Omitted(why) => assert!(why.contains("eval/per_window.csv"), "{why}"),
+            Part::Shown(_) => panic!("shown without a file"),
+        }
+        std::fs::create_dir_all(dir.eval()).unwrap();
+        let path = dir.eval().join("per_window.csv");
+        let head = "model,cutoff,series,points,missing,mae,rmse,smape,mase,mase_excluded,qrisk50,qrisk90,coverage80\n";
+        std::fs::write(
+            &path,
+            format!("{head}TFT,2013-12-03,20,280,0,1.0,1.0,1.0,1.9000,0,0.1,0.05,0.7800\n"),
+        )
+        .unwrap();
+        match windows(&dir) {
+            Part::Omitted(why) => assert!(why.contains("one window"), "{why}"),
+            Part::Shown(_) => panic!("one window shown"),
+        }
+        std::fs::write(
+            &path,
+            format!("{head}TFT,2013-12-03,20,280,0,1.0,1.0,1.0,1.9000,0,0.1,0.05,0.7800\nTFT,2013-12-17,20,280,0,1.0,1.0,1.0,4.5000,0,0.1,0.05,0.4600\n"),
+        )
+        .unwrap();
+        let rows = windows(&dir).shown().cloned().unwrap();
+        let got: Vec<_> = rows
+            .iter()
+            .map(|r| (r.group.as_str(), r.series, r.mase, r.coverage80))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("2013-12-03", 20, 1.9, 0.78), ("2013-12-17", 20, 4.5, 0.46)]
+        );
     }
 
     #[test]
