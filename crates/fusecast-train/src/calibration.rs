@@ -10,6 +10,11 @@
 //! it: calibration widens or narrows the bands, never moves the point forecast. Shifted levels
 //! are sorted back into order, so quantiles never cross. On count data, whose forecasts are
 //! clamped at 0, an actual 0 is covered by every quantile and ranks below every residual.
+//!
+//! With [`Refit::Rolling`] (`train.calibration = "conformal_rolling"`) the same shifts are
+//! refitted at each forecast origin on the windows whose actuals are known there, the latest as
+//! many origins as the validation part holds: a panel that turns volatile after the validation
+//! part (the holidays) widens its bands as the backtest or the data moves on.
 
 use std::borrow::Cow;
 
@@ -29,7 +34,7 @@ pub struct ConformalShifts {
     pub levels: Vec<f64>,
     /// `shifts[k][q]`, added to level q's scaled prediction at horizon step k.
     pub shifts: Vec<Vec<f64>>,
-    /// Validation windows the shifts were fitted on.
+    /// Windows the shifts were fitted on (the validation windows, or a cutoff's latest).
     pub windows: usize,
     /// Share of validation actuals at or below each level before calibration.
     pub raw_coverage: Vec<f64>,
