@@ -70,7 +70,11 @@ pub fn choose(panel: &Panel, validation: &[ModelRun]) -> Vec<Choice> {
 /// (a fallback, say) keeps its kind, and its reason names the chosen model.
 pub fn selected_forecast(choices: &[Choice], runs: &[ModelRun]) -> Option<Forecast> {
     let first = runs.first()?;
-    let mut out = Forecast::new("Selected", first.forecast.horizon, &first.forecast.levels);
+    let mut out = Forecast::new(
+        fusecast_data::forecast::SELECTED,
+        first.forecast.horizon,
+        &first.forecast.levels,
+    );
     let chosen: Vec<&str> = choices.iter().map(|c| c.chosen.as_str()).collect();
     for run in runs {
         for row in &run.forecast.rows {

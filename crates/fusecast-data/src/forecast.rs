@@ -131,6 +131,10 @@ impl RowNoteKind {
     }
 }
 
+/// The model name of the per-series selection among the baselines: a pick of their rows, not a
+/// model of its own.
+pub const SELECTED: &str = "Selected";
+
 /// All forecasts of one model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Forecast {

@@ -20,6 +20,8 @@
 use std::fmt::Write as _;
 
 use fusecast_data::csvline::quote;
+// Per-series selection only picks among the baselines: it is not a baseline of its own here.
+use fusecast_data::forecast::SELECTED;
 use fusecast_data::time::format_timestamp;
 use fusecast_data::Panel;
 
@@ -47,9 +49,6 @@ pub const NEAR_EXACT: f64 = 0.5;
 pub fn is_tft(model: &str) -> bool {
     model.starts_with("TFT")
 }
-
-/// Per-series selection only picks among the baselines: it is not a baseline of its own here.
-const SELECTED: &str = "Selected";
 
 /// What the data says about one series the TFT is far behind on.
 #[derive(Clone, Debug, PartialEq)]
@@ -392,6 +391,24 @@ mod tests {
             text.contains("+40%") && text.contains("2024-02-25"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn kinds_are_in_the_order_the_explanations_are_checked() {
+        let whys = [
+            Why::FewCounts { mean: 1.0 },
+            Why::LevelMoved {
+                change: 0.3,
+                cutoff: 0,
+            },
+            Why::LevelMoving {
+                change: 0.1,
+                cutoff: 0,
+            },
+            Why::BaselineNearExact,
+            Why::NotExplained,
+        ];
+        assert_eq!(whys.map(|w| w.kind()), KINDS);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use fusecast_data::time::format_timestamp;
 use fusecast_data::{Forecast, Panel};
 
-use crate::metrics::{aggregate, score_series, Scores, SeriesScores};
+use crate::metrics::{aggregate, score_series, score_series_at, Scores, SeriesScores};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
@@ -229,9 +229,8 @@ pub fn compare(
             let per_window = cutoffs
                 .iter()
                 .map(|&c| {
-                    let mut one = Forecast::new(f.model.clone(), f.horizon, &f.levels);
-                    one.rows = f.rows.iter().filter(|r| r.cutoff == c).cloned().collect();
-                    (c, aggregate(&score_series(panel, &one, season, levels)))
+                    let at = score_series_at(panel, f, season, levels, Some(c));
+                    (c, aggregate(&at))
                 })
                 .collect();
             ModelScores {

@@ -134,6 +134,17 @@ pub fn score_series(
     season: usize,
     levels: &[f64],
 ) -> Vec<SeriesScores> {
+    score_series_at(panel, forecast, season, levels, None)
+}
+
+/// [`score_series`] over the rows of one cutoff only (all rows when `None`).
+pub fn score_series_at(
+    panel: &Panel,
+    forecast: &Forecast,
+    season: usize,
+    levels: &[f64],
+    cutoff: Option<usize>,
+) -> Vec<SeriesScores> {
     let mut sums = vec![
         Sums {
             pinball: vec![0.0; levels.len()],
@@ -146,7 +157,11 @@ pub fn score_series(
     let level_index = |l: f64| forecast.levels.iter().position(|&x| (x - l).abs() < 1e-9);
     let (i10, i50, i90) = (level_index(0.1), level_index(0.5), level_index(0.9));
     let pin_idx: Vec<Option<usize>> = levels.iter().map(|&l| level_index(l)).collect();
-    for row in &forecast.rows {
+    let rows = forecast
+        .rows
+        .iter()
+        .filter(|r| cutoff.is_none_or(|c| r.cutoff == c));
+    for row in rows {
         let y = panel.values(row.series);
         let s = &mut sums[row.series];
         let mut window_abs = 0.0;

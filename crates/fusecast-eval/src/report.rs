@@ -72,6 +72,28 @@ fn write(path: &Path, text: &str) -> Result<(), EvalError> {
     })
 }
 
+/// Every model's scores per group (a cluster, a backtest window), one row each, the group's name
+/// in column `column`.
+fn group_csv<'a>(
+    c: &'a Comparison,
+    column: &str,
+    groups: impl Fn(&'a crate::compare::ModelScores) -> Vec<(String, &'a Scores)>,
+) -> String {
+    let mut csv = format!("model,{column},{}\n", score_columns(&c.levels).join(","));
+    for m in &c.models {
+        for (name, s) in groups(m) {
+            let _ = writeln!(
+                csv,
+                "{},{},{}",
+                quote(&m.model),
+                quote(&name),
+                score_values(s).join(",")
+            );
+        }
+    }
+    csv
+}
+
 /// A markdown table of one value per model (rows) and group (columns: `names`).
 fn group_table(
     md: &mut String,
@@ -136,39 +158,19 @@ pub fn write_report(
     write(&path, &csv)?;
     written.push(path);
 
-    // per_cluster.csv
+    // per_cluster.csv and per_window.csv
     if c.clusters.is_some() {
-        let mut csv = format!("model,cluster,{}\n", score_columns(&c.levels).join(","));
-        for m in &c.models {
-            for (name, s) in &m.per_cluster {
-                let _ = writeln!(
-                    csv,
-                    "{},{},{}",
-                    quote(&m.model),
-                    quote(name),
-                    score_values(s).join(",")
-                );
-            }
-        }
+        let csv = group_csv(c, "cluster", |m| {
+            m.per_cluster.iter().map(|(n, s)| (n.clone(), s)).collect()
+        });
         let path = dir.join("per_cluster.csv");
         write(&path, &csv)?;
         written.push(path);
     }
-
-    // per_window.csv
     let cut = |i: usize| format_timestamp(panel.grid.timestamp(i));
-    let mut csv = format!("model,cutoff,{}\n", score_columns(&c.levels).join(","));
-    for m in &c.models {
-        for (at, s) in &m.per_window {
-            let _ = writeln!(
-                csv,
-                "{},{},{}",
-                quote(&m.model),
-                cut(*at),
-                score_values(s).join(",")
-            );
-        }
-    }
+    let csv = group_csv(c, "cutoff", |m| {
+        m.per_window.iter().map(|(at, s)| (cut(*at), s)).collect()
+    });
     let path = dir.join("per_window.csv");
     write(&path, &csv)?;
     written.push(path);

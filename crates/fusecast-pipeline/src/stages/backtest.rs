@@ -258,7 +258,7 @@ pub fn saved_baselines(
     let missing = labels.iter().find(|l| !saved_models.contains(l));
     let extra = saved_models
         .iter()
-        .find(|m| !labels.contains(m) && **m != "Selected");
+        .find(|m| !labels.contains(m) && **m != fusecast_data::forecast::SELECTED);
     if let Some(m) = missing.or(extra) {
         return Err(Error::Invalid(format!(
             "{} does not hold the configured baselines.models (model {m:?} differs); run with --refit",
